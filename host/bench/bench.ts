@@ -1,0 +1,122 @@
+/**
+ * A running bench: the devices of a bench config (twins started, real ones described), its control API,
+ * its captures and its record in the runtime folder.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { SystemClock, VirtualClock, type Clock } from '../../firmware-sim/clock.js';
+import { SerialCapture } from '../../devices/capture/serial-capture.js';
+import type { BenchConfig, RoleConfig } from './bench-file.js';
+import { ControlApi } from './control-api.js';
+import type { BenchDevice } from './device.js';
+import { benchRuntimeDir, removeBenchRecord, writeBenchRecord } from './registry.js';
+import { RealSerialDevice } from './real-device.js';
+import { createScannerTwin } from './scanner-device.js';
+
+export interface RunningBench {
+  name: string;
+  clock: Clock;
+  runtimeDir: string;
+  devices: ReadonlyMap<string, BenchDevice>;
+  control: ControlApi;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Register the bench in the runtime folder so `benchtwin devices` finds it (default true). */
+  register?: boolean;
+  /** Use this clock instead of the one the config names. */
+  clock?: Clock;
+}
+
+/** Virtual runs jump over waits once the links have been quiet this long (real I/O still flows). */
+const VIRTUAL_QUIET_MS = 5;
+
+export function makeClock(kind: 'wall' | 'virtual'): Clock {
+  return kind === 'virtual'
+    ? new VirtualClock({ autoAdvance: { quietMs: VIRTUAL_QUIET_MS } })
+    : new SystemClock();
+}
+
+async function createDevice(
+  role: RoleConfig,
+  ctx: { clock: Clock; runtimeDir: string; capture?: SerialCapture },
+): Promise<BenchDevice> {
+  const t = role.transport;
+  if (t.scheme === 'emu') {
+    if (t.kind === 'scanner') {
+      return createScannerTwin({
+        name: role.role,
+        profile: t.profile,
+        options: t.options,
+        transportText: role.transportText,
+        clock: ctx.clock,
+        runtimeDir: ctx.runtimeDir,
+        faults: role.faults,
+        capture: role.capture ? ctx.capture : undefined,
+      });
+    }
+    throw new Error(`role "${role.role}": no emulated "${t.kind}" yet (emu:scanner/<profile> is available)`);
+  }
+  if (t.scheme === 'serial') return new RealSerialDevice(role.role, t, role.transportText);
+  throw new Error(`role "${role.role}": transport "${t.scheme}:" is not served yet (serial: and emu: are)`);
+}
+
+export async function startBench(config: BenchConfig, options: StartOptions = {}): Promise<RunningBench> {
+  const clock = options.clock ?? makeClock(config.clock);
+  const runtimeDir = benchRuntimeDir(config.name);
+  mkdirSync(runtimeDir, { recursive: true });
+  let capture: SerialCapture | undefined;
+  if (config.captureDir) {
+    mkdirSync(config.captureDir, { recursive: true });
+    capture = new SerialCapture({
+      file: path.join(config.captureDir, `${config.name}-serial.pcapng`),
+      clock,
+    });
+  }
+  const devices = new Map<string, BenchDevice>();
+  const closeDevices = async (): Promise<void> => {
+    for (const d of devices.values()) await d.close().catch(() => undefined);
+    capture?.close();
+  };
+  try {
+    for (const role of config.roles)
+      devices.set(role.role, await createDevice(role, { clock, runtimeDir, capture }));
+  } catch (err) {
+    await closeDevices();
+    throw err;
+  }
+  const control = new ControlApi({ benchName: config.name, devices, port: config.controlPort });
+  const url = await control.listen();
+  const register = options.register ?? true;
+  if (register) {
+    try {
+      writeBenchRecord({
+        name: config.name,
+        pid: process.pid,
+        control: url,
+        started: new Date().toISOString(),
+      });
+    } catch (err) {
+      await control.close();
+      await closeDevices();
+      throw err;
+    }
+  }
+  let closed = false;
+  return {
+    name: config.name,
+    clock,
+    runtimeDir,
+    devices,
+    control,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await control.close();
+      await closeDevices();
+      if (register) removeBenchRecord(config.name);
+      if (clock instanceof VirtualClock) clock.dispose();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+/** What the bench and its control API know of a device, real or emulated. */
+
+export interface DeviceEndpoint {
+  /** How the host reaches it: `serial` = a path opened with serialport. */
+  transport: 'serial' | 'hid' | 'ble' | 'pcsc';
+  /** Stable path (a symlink for twins, like /dev/serial/by-id). */
+  path?: string;
+  /** Current pseudo-terminal behind the stable path (twins only). */
+  pts?: string;
+}
+
+export interface DeviceSummary {
+  name: string;
+  role: string;
+  kind: string;
+  transport: string;
+  emulated: boolean;
+  endpoint: DeviceEndpoint;
+}
+
+/** A bench event, streamed on the control API's WebSocket and written to transcripts. */
+export interface BenchEvent {
+  /** Milliseconds since the epoch (wall) — virtual runs still stamp wall time for readers. */
+  time: number;
+  device: string;
+  type: string;
+  [key: string]: unknown;
+}
+
+export class ActionError extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+    this.name = 'ActionError';
+  }
+}
+
+export type DeviceAction = (body: unknown) => Promise<unknown>;
+
+export interface BenchDevice {
+  summary(): DeviceSummary;
+  /** Current state for `GET /devices/<name>`. */
+  state(): Record<string, unknown>;
+  /** Actions reachable as `POST /devices/<name>/<action>`. */
+  readonly actions: Readonly<Record<string, DeviceAction>>;
+  /** Subscribe to this device's events. */
+  onEvent(listener: (event: BenchEvent) => void): void;
+  close(): Promise<void>;
+}

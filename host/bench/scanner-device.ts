@@ -1,0 +1,239 @@
+/** A scanner twin on the bench: its control API actions (scan, present, trigger, faults, unplug…). */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Clock } from '../../firmware-sim/clock.js';
+import type { ScanResult } from '../../firmware-sim/scanner/engine.js';
+import { parseSymbology, SYMBOLOGIES, symbologyInfo } from '../../firmware-sim/scanner/symbology.js';
+import type { ScanInput } from '../../firmware-sim/scanner/types.js';
+import { getScannerProfile } from '../../devices/profiles/scanners.js';
+import { parseLineSettings } from '../../devices/serial/line.js';
+import type { SerialCaptureSink } from '../../devices/serial/port.js';
+import { SerialScannerTwin } from '../../devices/serial/scanner-twin.js';
+import { FaultsSchema, type FaultsConfig } from './bench-file.js';
+import { ActionError, type BenchDevice, type BenchEvent, type DeviceSummary } from './device.js';
+
+const SCANNER_OPTIONS = ['mode', 'baud', 'dataBits', 'parity', 'stopBits', 'seed'] as const;
+
+const ScanBody = z.union([
+  z.object({ symbology: z.string(), text: z.string() }).strict(),
+  z.object({ image: z.string() }).strict(),
+]);
+
+function invalid(what: string, err: z.ZodError): ActionError {
+  const issue = err.issues[0];
+  const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
+  return new ActionError(`${what}${where}: ${issue?.message ?? 'invalid'}`);
+}
+
+/** Turns a control-API body into what is put in front of the scanner. */
+export async function scanInputFrom(body: unknown): Promise<ScanInput> {
+  const parsed = ScanBody.safeParse(body);
+  if (!parsed.success) {
+    throw new ActionError(
+      'expected {"symbology": "<name>", "text": "<data>"} or {"image": "<absolute path of a PNG>"}',
+    );
+  }
+  const b = parsed.data;
+  if ('image' in b) {
+    if (!path.isAbsolute(b.image))
+      throw new ActionError(`image: expected an absolute path, got "${b.image}"`);
+    try {
+      return { kind: 'image', png: await readFile(b.image) };
+    } catch (err) {
+      throw new ActionError(
+        `image: cannot read ${b.image} (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+      );
+    }
+  }
+  const symbology = parseSymbology(b.symbology);
+  if (!symbology)
+    throw new ActionError(`symbology: expected one of ${SYMBOLOGIES.join(', ')}; got "${b.symbology}"`);
+  return { kind: 'symbol', symbology, text: b.text };
+}
+
+/** How a scan result is reported on the control API. */
+export function describeScan(result: ScanResult): Record<string, unknown> {
+  if (!result.read) return { read: false, reason: result.reason };
+  const s = result.symbol;
+  const data = Buffer.from(s.data);
+  return {
+    read: true,
+    symbology: s.symbology,
+    name: symbologyInfo(s.symbology).name,
+    aim: s.aim,
+    data: data.toString('latin1'),
+    dataHex: data.toString('hex'),
+    transmittedHex: Buffer.from(result.bytes).toString('hex'),
+  };
+}
+
+export interface ScannerTwinOptions {
+  name: string;
+  profile: string;
+  options: Record<string, string>;
+  transportText: string;
+  clock: Clock;
+  runtimeDir: string;
+  faults?: FaultsConfig | undefined;
+  capture?: SerialCaptureSink | undefined;
+}
+
+export async function createScannerTwin(o: ScannerTwinOptions): Promise<ScannerTwinDevice> {
+  const unknown = Object.keys(o.options).filter((k) => !(SCANNER_OPTIONS as readonly string[]).includes(k));
+  if (unknown.length) {
+    throw new Error(
+      `${o.transportText}: unknown option ${unknown.join(', ')}; expected ${SCANNER_OPTIONS.join(', ')}`,
+    );
+  }
+  const mode = o.options['mode'] ?? 'serial';
+  if (mode !== 'serial')
+    throw new Error(`${o.transportText}: mode=${mode} is not available yet; expected mode=serial`);
+  const profile = getScannerProfile(o.profile);
+  const lineQuery = new URLSearchParams();
+  const baseline = profile.line;
+  lineQuery.set('baud', o.options['baud'] ?? String(baseline.baudRate));
+  lineQuery.set('dataBits', o.options['dataBits'] ?? String(baseline.dataBits));
+  lineQuery.set('parity', o.options['parity'] ?? baseline.parity);
+  lineQuery.set('stopBits', o.options['stopBits'] ?? String(baseline.stopBits));
+  const line = parseLineSettings(lineQuery);
+  if (!line.ok) throw new Error(`${o.transportText}: ${line.error}`);
+  const seed = o.options['seed'] === undefined ? undefined : Number(o.options['seed']);
+  if (seed !== undefined && !Number.isInteger(seed))
+    throw new Error(`${o.transportText}: seed: expected an integer`);
+  const { seed: faultSeed, ...faults } = o.faults ?? {};
+  const twin = new SerialScannerTwin({
+    name: o.name,
+    profile,
+    clock: o.clock,
+    runtimeDir: o.runtimeDir,
+    line: line.value,
+    faults,
+    ...((seed ?? faultSeed) !== undefined ? { seed: (seed ?? faultSeed)! } : {}),
+    ...(o.capture ? { capture: o.capture } : {}),
+  });
+  await twin.open();
+  return new ScannerTwinDevice(o.name, o.transportText, twin);
+}
+
+export class ScannerTwinDevice implements BenchDevice {
+  readonly actions: Record<string, (body: unknown) => Promise<unknown>>;
+  private readonly listeners = new Set<(e: BenchEvent) => void>();
+
+  constructor(
+    readonly name: string,
+    private readonly transportText: string,
+    readonly twin: SerialScannerTwin,
+  ) {
+    twin.onFirmwareEvent((e) => {
+      switch (e.type) {
+        case 'read':
+          this.emit('read', {
+            symbology: e.symbol.symbology,
+            aim: e.symbol.aim,
+            bytes: Buffer.from(e.bytes).toString('hex'),
+          });
+          break;
+        case 'beep':
+          this.emit('beep', { kind: e.kind, volume: e.volume });
+          break;
+        case 'led':
+          this.emit('led', { state: e.state });
+          break;
+        default:
+          this.emit(e.type, {});
+      }
+    });
+    twin.port.on('unplugged', () => this.emit('unplugged', {}));
+    twin.port.on('replugged', (pts) => this.emit('replugged', { pts }));
+    this.actions = {
+      scan: async (body) => {
+        const result = twin.scan(await scanInputFrom(body));
+        this.emit('scan', { result: describeScan(result) });
+        return describeScan(result);
+      },
+      present: async (body) => {
+        const empty =
+          body === undefined || (typeof body === 'object' && body !== null && Object.keys(body).length === 0);
+        const result = twin.firmware.present(empty ? undefined : await scanInputFrom(body));
+        return result ? describeScan(result) : { presented: !empty };
+      },
+      trigger: async () => describeScan(twin.firmware.trigger()),
+      untrigger: async () => {
+        twin.firmware.untrigger();
+        return { ok: true };
+      },
+      faults: async (body) => {
+        const parsed = FaultsSchema.safeParse(body);
+        if (!parsed.success) throw invalid('faults', parsed.error);
+        const { seed: _seed, ...faults } = parsed.data;
+        try {
+          twin.port.setFaults(faults);
+        } catch (err) {
+          throw new ActionError(`faults: ${(err as Error).message}`);
+        }
+        this.emit('faults', { faults });
+        return { faults: twin.port.faults };
+      },
+      unplug: async () => {
+        if (!twin.port.plugged) throw new ActionError('already unplugged', 409);
+        twin.port.unplug();
+        return { plugged: false };
+      },
+      replug: async () => {
+        if (twin.port.plugged) throw new ActionError('already plugged in', 409);
+        twin.port.replug();
+        return { plugged: true, pts: twin.port.ptsPath };
+      },
+      'power-cycle': async () => {
+        twin.powerCycle();
+        this.emit('power-cycle', {});
+        return { ok: true };
+      },
+    };
+  }
+
+  summary(): DeviceSummary {
+    const endpoint: DeviceSummary['endpoint'] = { transport: 'serial', path: this.twin.path };
+    if (this.twin.port.ptsPath) endpoint.pts = this.twin.port.ptsPath;
+    return {
+      name: this.name,
+      role: this.name,
+      kind: 'scanner',
+      transport: this.transportText,
+      emulated: true,
+      endpoint,
+    };
+  }
+
+  state(): Record<string, unknown> {
+    const fw = this.twin.firmware;
+    return {
+      profile: this.twin.profile.name,
+      identity: this.twin.profile.identity,
+      commandSet: this.twin.profile.commandSet,
+      plugged: this.twin.port.plugged,
+      line: this.twin.port.line,
+      scanEnabled: fw.scanEnabled,
+      triggerMode: fw.triggerMode,
+      reading: fw.reading,
+      beeper: fw.beeper,
+      led: fw.led,
+      faults: this.twin.port.faults,
+      stats: this.twin.port.stats,
+    };
+  }
+
+  onEvent(listener: (event: BenchEvent) => void): void {
+    this.listeners.add(listener);
+  }
+
+  async close(): Promise<void> {
+    this.twin.close();
+  }
+
+  private emit(type: string, fields: Record<string, unknown>): void {
+    const event: BenchEvent = { time: Date.now(), device: this.name, type, ...fields };
+    for (const l of this.listeners) l(event);
+  }
+}

@@ -1,0 +1,226 @@
+/** The `benchtwin` command. */
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { runDemo } from './demo.js';
+import { runDevices } from './devices.js';
+import { runEmulate, runUp } from './up.js';
+import { runProfiles } from './profiles.js';
+
+export class UsageError extends Error {}
+
+const HELP = `benchtwin — emulated payment peripherals that speak the real protocols to host drivers
+
+Usage: benchtwin <command> [options]
+
+Commands:
+  demo                      run the all-emulated demonstration bench
+  emulate scanner           start one scanner twin and keep it running
+  up <bench.yaml>           start every device of a bench file and keep them running
+  devices                   list real serial ports and the twins of running benches
+  profiles                  list the device profiles twins can be made from
+  help [command]            show help for a command
+
+Options for every command:
+  -h, --help                show help
+  --version                 print the version
+
+Run "benchtwin help <command>" for the options of a command.`;
+
+const COMMAND_HELP: Record<string, string> = {
+  demo: `Usage: benchtwin demo [options]
+
+An all-emulated bench: a scanner twin of each command set (Honeywell serial commands, Zebra SSI) scans
+rendered EAN-13, Code 128, GS1-128, QR, PDF417 and Data Matrix images; the UnifiedPOS Scanner driver
+reads each label through a real pseudo-terminal and prints its DataEvent. Exits 1 if any scan is missed.
+
+Options:
+  --clock wall|virtual      wall paces bytes at the line rate (default); virtual delivers at once
+  --profile <name>          run one scanner profile only (see "benchtwin profiles")
+  --capture <dir>           write a pcapng capture of every serial link into <dir>
+  --json                    print one JSON object per DataEvent and a JSON summary`,
+  emulate: `Usage: benchtwin emulate scanner [options]
+
+Starts one scanner twin on a pseudo-terminal and keeps it running until SIGINT or SIGTERM.
+Open the printed path with any serial program, as you would /dev/ttyACM0.
+
+Options:
+  --profile <name>          scanner profile (default honeywell-1900; see "benchtwin profiles")
+  --mode serial             interface mode (serial; HID modes come with the HID issue)
+  --baud <n>                line speed (default: the profile's, 9600); also --data-bits, --parity, --stop-bits
+  --clock wall|virtual      wall paces bytes at the line rate (default); virtual delivers at once
+  --name <name>             device name in the bench and its symlink (default scanner)
+  --port <n>                control API port on 127.0.0.1 (default: any free port)
+  --capture <file>          write a pcapng capture of the serial link
+  --json                    print one JSON line {"role","transport","path","control"} when ready`,
+  up: `Usage: benchtwin up <bench.yaml> [options]
+
+Starts every emulated device of the bench file, checks real ones, serves the control API and keeps
+running until SIGINT or SIGTERM.
+
+Options:
+  --json                    print one JSON line per device (role, transport, path, control) when ready`,
+  devices: `Usage: benchtwin devices [options]
+
+Lists the real serial ports of this machine and the devices of every running bench.
+
+Options:
+  --json                    print JSON`,
+  profiles: `Usage: benchtwin profiles [options]
+
+Lists the device profiles that emulated twins are made from (use them as emu:<kind>/<profile>).
+
+Options:
+  --json                    print JSON`,
+};
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+const COMMON = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  args: string[],
+  options: O,
+) {
+  try {
+    return parseArgs({ args, options: { ...COMMON, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\nRun "benchtwin help ${command}" for its options.`);
+  }
+}
+
+export function oneOf<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`--${name} ${value}: expected one of ${allowed.join(', ')}`);
+  }
+  return value as T;
+}
+
+export function integer(
+  name: string,
+  value: string | undefined,
+  min: number,
+  max: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new UsageError(`--${name} ${value}: expected a whole number from ${min} to ${max}`);
+  return n;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h': {
+        const topic = rest[0];
+        console.log(topic && COMMAND_HELP[topic] ? COMMAND_HELP[topic] : HELP);
+        return topic && !COMMAND_HELP[topic] ? 2 : 0;
+      }
+      case '--version':
+        console.log(version());
+        return 0;
+      case 'demo': {
+        const { values } = parse('demo', rest, {
+          clock: { type: 'string' },
+          profile: { type: 'string' },
+          capture: { type: 'string' },
+          json: { type: 'boolean' },
+        });
+        if (values.help) return printHelp('demo');
+        return await runDemo({
+          clock: oneOf('clock', values.clock, ['wall', 'virtual'], 'wall'),
+          profile: values.profile,
+          captureDir: values.capture,
+          json: values.json ?? false,
+        });
+      }
+      case 'emulate': {
+        const { values, positionals } = parse('emulate', rest, {
+          profile: { type: 'string' },
+          mode: { type: 'string' },
+          baud: { type: 'string' },
+          'data-bits': { type: 'string' },
+          parity: { type: 'string' },
+          'stop-bits': { type: 'string' },
+          clock: { type: 'string' },
+          name: { type: 'string' },
+          port: { type: 'string' },
+          capture: { type: 'string' },
+          json: { type: 'boolean' },
+        });
+        if (values.help) return printHelp('emulate');
+        const kind = positionals[0];
+        if (kind !== 'scanner' || positionals.length > 1) {
+          throw new UsageError(
+            `emulate: expected a device kind: scanner (got ${positionals.join(' ') || 'nothing'})`,
+          );
+        }
+        const line = new URLSearchParams();
+        if (values.baud !== undefined) line.set('baud', values.baud);
+        if (values['data-bits'] !== undefined) line.set('dataBits', values['data-bits']);
+        if (values.parity !== undefined) line.set('parity', values.parity);
+        if (values['stop-bits'] !== undefined) line.set('stopBits', values['stop-bits']);
+        return await runEmulate({
+          kind,
+          profile: values.profile ?? 'honeywell-1900',
+          mode: oneOf('mode', values.mode, ['serial'], 'serial'),
+          line: line.toString(),
+          clock: oneOf('clock', values.clock, ['wall', 'virtual'], 'wall'),
+          name: values.name ?? kind,
+          port: integer('port', values.port, 0, 65535) ?? 0,
+          capture: values.capture,
+          json: values.json ?? false,
+        });
+      }
+      case 'up': {
+        const { values, positionals } = parse('up', rest, { json: { type: 'boolean' } });
+        if (values.help) return printHelp('up');
+        if (positionals.length !== 1)
+          throw new UsageError('up: expected one bench file, e.g. benchtwin up fixtures/benches/lane.yaml');
+        return await runUp({ file: positionals[0]!, json: values.json ?? false });
+      }
+      case 'devices': {
+        const { values } = parse('devices', rest, { json: { type: 'boolean' } });
+        if (values.help) return printHelp('devices');
+        return await runDevices({ json: values.json ?? false });
+      }
+      case 'profiles': {
+        const { values } = parse('profiles', rest, { json: { type: 'boolean' } });
+        if (values.help) return printHelp('profiles');
+        return runProfiles({ json: values.json ?? false });
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"\n\n${HELP}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`benchtwin: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+function printHelp(command: string): number {
+  console.log(COMMAND_HELP[command]);
+  return 0;
+}

@@ -1,0 +1,103 @@
+/** `benchtwin emulate` and `benchtwin up`: start devices and keep them running until a signal. */
+import { BenchFileError, loadBenchFile, type BenchConfig } from '../bench/bench-file.js';
+import { startBench, type RunningBench } from '../bench/bench.js';
+import { parseTransport } from '../bench/transport.js';
+import { UsageError } from './main.js';
+
+function endpointLine(bench: RunningBench, name: string): Record<string, unknown> {
+  const d = bench.devices.get(name)!;
+  const s = d.summary();
+  return {
+    role: s.role,
+    transport: s.endpoint.transport,
+    path: s.endpoint.path,
+    control: bench.control.deviceUrl(name),
+    ...(s.emulated ? {} : { real: true }),
+  };
+}
+
+/** Resolves on SIGINT/SIGTERM, after closing the bench: twins free their PTYs and symlinks. */
+function runUntilSignal(bench: RunningBench): Promise<number> {
+  return new Promise((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      bench.close().then(
+        () => resolve(0),
+        () => resolve(1),
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
+
+export interface EmulateOptions {
+  kind: string;
+  profile: string;
+  mode: 'serial';
+  line: string;
+  clock: 'wall' | 'virtual';
+  name: string;
+  port: number;
+  capture: string | undefined;
+  json: boolean;
+}
+
+export async function runEmulate(o: EmulateOptions): Promise<number> {
+  if (!/^[a-z][a-z0-9-]*$/.test(o.name))
+    throw new UsageError(`--name ${o.name}: expected lower-case letters, digits and "-"`);
+  const query = new URLSearchParams(o.line);
+  query.set('mode', o.mode);
+  const transportText = `emu:${o.kind}/${o.profile}?${query.toString()}`;
+  const config: BenchConfig = {
+    name: `emulate-${o.name}`,
+    clock: o.clock,
+    controlPort: o.port,
+    roles: [
+      {
+        role: o.name,
+        transport: parseTransport(transportText),
+        transportText,
+        capture: o.capture !== undefined,
+      },
+    ],
+  };
+  if (o.capture !== undefined) config.captureDir = o.capture;
+  const bench = await startBench(config);
+  const line = endpointLine(bench, o.name);
+  if (o.json) console.log(JSON.stringify(line));
+  else {
+    console.log(`${o.kind} twin "${o.name}" (${o.profile}) ready`);
+    console.log(
+      `  serial path  ${String(line['path'])}  (pts ${String(bench.devices.get(o.name)!.summary().endpoint.pts)})`,
+    );
+    console.log(`  control      ${String(line['control'])}`);
+    console.log('Press Ctrl-C to stop.');
+  }
+  return runUntilSignal(bench);
+}
+
+export async function runUp(o: { file: string; json: boolean }): Promise<number> {
+  let config: BenchConfig;
+  try {
+    config = loadBenchFile(o.file);
+  } catch (err) {
+    if (err instanceof BenchFileError) throw new UsageError(err.message);
+    throw err;
+  }
+  const bench = await startBench(config);
+  if (o.json) {
+    for (const name of bench.devices.keys()) console.log(JSON.stringify(endpointLine(bench, name)));
+  } else {
+    console.log(`bench "${bench.name}" up; control ${bench.control.url}`);
+    for (const [name, d] of bench.devices) {
+      const s = d.summary();
+      console.log(
+        `  ${name.padEnd(12)} ${s.emulated ? 'twin' : 'real'}  ${s.transport}  ${s.endpoint.path ?? ''}`,
+      );
+    }
+    console.log('Press Ctrl-C to stop.');
+  }
+  return runUntilSignal(bench);
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the independent peers the tests check our bytes against (Debian packages):
+#   zbar-tools  zbarimg decodes the barcode images the twin decodes
+#   tshark      dissects the pcapng captures
+# Runs apt-get as root (through sudo when needed). Tests that need a missing peer report themselves skipped.
+set -euo pipefail
+packages=(zbar-tools tshark)
+missing=()
+for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
+[ ${#missing[@]} -eq 0 ] && exit 0
+as_root=()
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "install-oracles: run as root to install ${missing[*]}" >&2; exit 1; }
+  as_root=(sudo)
+fi
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,103 @@
+/** `benchtwin up`, `benchtwin demo` and usage errors, run as a user runs them. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postJson, runCli, until } from './cli.js';
+
+let runtime: string;
+beforeAll(() => {
+  runtime = mkdtempSync(path.join(os.tmpdir(), 'benchtwin-e2e-'));
+});
+afterAll(() => rmSync(runtime, { recursive: true, force: true }));
+
+describe('benchtwin up', () => {
+  it('starts every role of a bench file and prints one JSON line per device', async () => {
+    const cli = runCli(['up', 'fixtures/benches/lane-emulated.yaml', '--json'], {
+      BENCHTWIN_RUNTIME_DIR: runtime,
+    });
+    try {
+      await until('the device line', () => cli.stdout().includes('\n'));
+      const line = JSON.parse(cli.stdout().split('\n')[0]!) as {
+        role: string;
+        path: string;
+        control: string;
+      };
+      expect(line.role).toBe('scanner');
+      expect(line.path).toBe(
+        path.join(runtime, 'benches', 'lane-emulated', 'serial', 'by-id', 'benchtwin-scanner'),
+      );
+      const res = await postJson(`${line.control}/scan`, { symbology: 'qr', text: 'hello' });
+      expect(res.body).toMatchObject({ read: true, aim: ']Q1', data: 'hello' });
+      // A second bench of the same name is refused while the first runs.
+      const second = runCli(['up', 'fixtures/benches/lane-emulated.yaml'], {
+        BENCHTWIN_RUNTIME_DIR: runtime,
+      });
+      expect(await second.exited).toBe(1);
+      expect(second.stderr()).toMatch(/already running/);
+    } finally {
+      cli.child.kill('SIGINT');
+      expect(await cli.exited).toBe(0);
+    }
+  });
+
+  it('names the file, the path in it and what was expected when the bench file is wrong', async () => {
+    const file = path.join(runtime, 'broken.yaml');
+    writeFileSync(file, 'name: broken\nroles:\n  scanner: emu:scanner\n');
+    const cli = runCli(['up', file]);
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toContain(`${file}:3: roles.scanner: expected emu:<kind>/<profile>`);
+  });
+
+  it('refuses an unknown profile with the list of known ones', async () => {
+    const file = path.join(runtime, 'unknown.yaml');
+    writeFileSync(file, 'roles:\n  scanner: emu:scanner/acme-1\n');
+    const cli = runCli(['up', file], { BENCHTWIN_RUNTIME_DIR: runtime });
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr()).toMatch(/acme-1.*honeywell-1900/s);
+  });
+});
+
+describe('benchtwin demo', () => {
+  it('reads all six symbologies with both command sets', async () => {
+    const cli = runCli(['demo', '--json', '--clock', 'virtual'], { BENCHTWIN_RUNTIME_DIR: runtime });
+    expect(await cli.exited).toBe(0);
+    const lines = cli
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = lines.filter((l) => l['event'] === 'DataEvent');
+    expect(new Set(events.map((e) => e['symbology']))).toEqual(
+      new Set(['ean13', 'code128', 'gs1-128', 'qr', 'pdf417', 'datamatrix']),
+    );
+    expect(events.every((e) => e['ok'] === true)).toBe(true);
+    expect(lines.at(-1)).toEqual({
+      summary: { passed: 12, failed: 0, profiles: ['honeywell-1900', 'zebra-ds4308'] },
+    });
+  });
+});
+
+describe('usage errors', () => {
+  it('exits 2 with the expectation for unknown commands and options', async () => {
+    const a = runCli(['frobnicate']);
+    expect(await a.exited).toBe(2);
+    expect(a.stderr()).toMatch(/unknown command "frobnicate"/);
+    const b = runCli(['emulate', 'scanner', '--clock', 'fast']);
+    expect(await b.exited).toBe(2);
+    expect(b.stderr()).toMatch(/--clock fast: expected one of wall, virtual/);
+    const c = runCli(['emulate', 'printer']);
+    expect(await c.exited).toBe(2);
+    const d = runCli(['emulate', 'scanner', '--bogus']);
+    expect(await d.exited).toBe(2);
+    expect(d.stderr()).toMatch(/--bogus/);
+  });
+
+  it('prints help for every command', async () => {
+    for (const cmd of ['demo', 'emulate', 'up', 'devices', 'profiles']) {
+      const h = runCli(['help', cmd]);
+      expect(await h.exited).toBe(0);
+      expect(h.stdout()).toMatch(new RegExp(`^Usage: benchtwin ${cmd}`));
+    }
+  });
+});
