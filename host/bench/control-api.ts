@@ -82,7 +82,12 @@ export class ControlApi {
 
   private async route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    let parts: string[];
+    try {
+      parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    } catch {
+      return this.reply(res, 400, { error: `malformed percent-encoding in ${url.pathname}` });
+    }
     const method = req.method ?? 'GET';
     const devices = this.options.devices;
 

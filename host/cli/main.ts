@@ -50,7 +50,7 @@ Options:
   --clock wall|virtual      wall paces bytes at the line rate (default); virtual delivers at once
   --name <name>             device name in the bench and its symlink (default scanner)
   --port <n>                control API port on 127.0.0.1 (default: any free port)
-  --capture <file>          write a pcapng capture of the serial link
+  --capture <dir>           write a pcapng capture of the serial link into <dir>
   --json                    print one JSON line {"role","transport","path","control"} when ready`,
   up: `Usage: benchtwin up <bench.yaml> [options]
 

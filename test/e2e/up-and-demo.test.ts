@@ -1,5 +1,6 @@
 /** `benchtwin up`, `benchtwin demo` and usage errors, run as a user runs them. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -100,4 +101,61 @@ describe('usage errors', () => {
       expect(h.stdout()).toMatch(new RegExp(`^Usage: benchtwin ${cmd}`));
     }
   });
+});
+
+describe('captures of a bench run', () => {
+  const tshark = (() => {
+    try {
+      execFileSync('tshark', ['--version'], { stdio: 'ignore' });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+
+  it.skipIf(!tshark)(
+    'demo --capture writes pcapng files tshark dissects, both directions (needs tshark)',
+    async () => {
+      const dir = path.join(runtime, 'captures');
+      const cli = runCli(
+        ['demo', '--json', '--clock', 'virtual', '--profile', 'zebra-ds4308', '--capture', dir],
+        {
+          BENCHTWIN_RUNTIME_DIR: runtime,
+        },
+      );
+      expect(await cli.exited).toBe(0);
+      const files = readdirSync(dir).filter((f) => f.endsWith('.pcapng'));
+      expect(files).toHaveLength(1);
+      const out = execFileSync('tshark', [
+        '-r',
+        path.join(dir, files[0]!),
+        '-T',
+        'fields',
+        '-e',
+        'frame.interface_name',
+        '-e',
+        'frame.packet_flags_direction',
+        '-e',
+        'data.data',
+        '-o',
+        'uat:user_dlts:"User 0 (DLT=147)","data","0","","0",""',
+      ]).toString();
+      const rows = out
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t'));
+      expect(new Set(rows.map((r) => r[0]))).toEqual(new Set(['benchtwin-scanner']));
+      const toHost = rows
+        .filter((r) => r[1] === '0x00000001')
+        .map((r) => r[2])
+        .join('');
+      const fromHost = rows
+        .filter((r) => r[1] === '0x00000002')
+        .map((r) => r[2])
+        .join('');
+      // The host enabled scanning with an SSI SCAN_ENABLE packet; the decoder sent EAN-13 as DECODE_DATA.
+      expect(fromHost).toContain('04e90400ff0f');
+      expect(toHost).toContain(Buffer.from('4901234567894').toString('hex'));
+    },
+  );
 });
