@@ -12,6 +12,7 @@ import { decodePng } from '../../firmware-sim/scanner/decode.js';
 import { renderSymbol } from '../../firmware-sim/scanner/render.js';
 import type { Symbology } from '../../firmware-sim/scanner/symbology.js';
 import { report } from './report.js';
+import { hasZbar } from '../oracles.js';
 
 const SET: { symbology: Symbology; text: string }[] = [
   { symbology: 'ean13', text: '4901234567894' },
@@ -25,14 +26,7 @@ const SET: { symbology: Symbology; text: string }[] = [
 const dir = mkdtempSync(path.join(os.tmpdir(), 'benchtwin-bench-'));
 const files: string[] = [];
 const images: Buffer[] = [];
-const zbar = (() => {
-  try {
-    execFileSync('zbarimg', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
+const zbar = hasZbar;
 const time = { ours: [] as number[], zbar: [] as number[] };
 
 beforeAll(async () => {

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postJson, runCli, until } from './cli.js';
+import { hasTshark } from '../oracles.js';
 
 let runtime: string;
 beforeAll(() => {
@@ -104,16 +105,7 @@ describe('usage errors', () => {
 });
 
 describe('captures of a bench run', () => {
-  const tshark = (() => {
-    try {
-      execFileSync('tshark', ['--version'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
-  it.skipIf(!tshark)(
+  it.skipIf(!hasTshark)(
     'demo --capture writes pcapng files tshark dissects, both directions (needs tshark)',
     async () => {
       const dir = path.join(runtime, 'captures');

@@ -14,8 +14,7 @@ import { BLOCK_TYPE_EPB } from '../../../devices/capture/pcapng.js';
 import { EmulatedSerialPort } from '../../../devices/serial/index.js';
 import { ByteCollector, closeHost, hostWrite, openHost } from '../serial/host.js';
 import { readOptions, walkBlocks } from './blocks.js';
-
-const hasTshark = spawnSync('tshark', ['--version'], { stdio: 'ignore' }).status === 0;
+import { hasTshark } from '../../oracles.js';
 
 /** Rows of `tshark -T fields`; stderr (the "running as root" notice) is ignored. */
 function tshark(file: string, fields: string[]): string[][] {

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import bwipjs from 'bwip-js';
 import fc from 'fast-check';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hasZbar } from '../../oracles.js';
 import {
   SymbolTextError,
   decode,
@@ -26,8 +27,6 @@ const GS1_DATA = '01095011015300031714070410AB-123';
 /** A GS1 content whose transmitted form needs a GS (variable-length (10) is not last). */
 const GS1_TEXT_GS = '(01)09501101530003(10)AB-123(17)140704';
 const GS1_DATA_GS = `010950110153000310AB-123${GS}17140704`;
-
-const hasZbar = spawnSync('zbarimg', ['--version']).status === 0;
 
 const latin1 = (d: DecodedSymbol | undefined) => (d ? Buffer.from(d.data).toString('latin1') : undefined);
 const view = (d: DecodedSymbol | undefined) =>

@@ -25,18 +25,12 @@ import {
   type SsiPacket,
 } from '../../../firmware-sim/scanner/ssi.js';
 import { SsiParam } from '../../../firmware-sim/scanner/ssi-params.js';
-import { SYMBOLOGY_TABLE, type Symbology } from '../../../firmware-sim/scanner/symbology.js';
+import type { Symbology } from '../../../firmware-sim/scanner/symbology.js';
 import type { DecodeFn, ScanInput } from '../../../firmware-sim/scanner/types.js';
+import { decode } from '../../../firmware-sim/scanner/decode.js';
 
-/** Fake DecodeFn (the real image decoder is written elsewhere): a symbol input reads as its text, an image never. */
-const fakeDecode: DecodeFn = (input) =>
-  input.kind === 'symbol'
-    ? {
-        symbology: input.symbology,
-        aim: SYMBOLOGY_TABLE[input.symbology].aim,
-        data: Buffer.from(input.text, 'latin1'),
-      }
-    : undefined;
+/** The real decode engine: symbols given as data are validated and formatted; an 8-byte non-PNG reads as nothing. */
+const realDecode: DecodeFn = decode;
 
 const sym = (symbology: Symbology, text: string): ScanInput => ({ kind: 'symbol', symbology, text });
 const EAN13 = sym('ean13', '4901234567894');
@@ -52,7 +46,7 @@ function rig(
   const fw = new ScannerFirmware({
     profile,
     clock,
-    decode: fakeDecode,
+    decode: realDecode,
     nvram: opts.nvram,
     transmit: (b) => chunks.push(Buffer.from(b)),
   });
@@ -84,7 +78,7 @@ function packets(bytes: Uint8Array): SsiPacket[] {
 
 // =============================================================================================================
 
-describe('Honeywell 1900 firmware (fake DecodeFn)', () => {
+describe('Honeywell 1900 firmware', () => {
   it('default serial output is ]E0 + data + CR LF for EAN-13 4901234567894', () => {
     const r = honeywell();
     const result = r.fw.scan(EAN13);
@@ -239,7 +233,7 @@ describe('Honeywell 1900 firmware (fake DecodeFn)', () => {
 
 // =============================================================================================================
 
-describe('Zebra DS4308 SSI firmware (fake DecodeFn)', () => {
+describe('Zebra DS4308 SSI firmware', () => {
   it('sends DECODE_DATA [type][AIM + data] from the decoder, and nothing more once the host ACKs', () => {
     const r = zebra();
     r.fw.scan(EAN13);
@@ -523,7 +517,7 @@ function assertSsiPackets(out: Buffer): void {
   }
 }
 
-describe('arbitrary host bytes (fake DecodeFn, nothing presented)', () => {
+describe('arbitrary host bytes (nothing presented)', () => {
   it('Honeywell: never throws, output is only well-formed menu replies', () => {
     const valid = fc.constantFrom(
       encodeMenuCommand('BEPLVL2;TRGSTO?', '!'),
@@ -589,7 +583,7 @@ function fuzzInputs(seeds: Buffer[], count: number, seed: number): Uint8Array[] 
   return fc.sample(arb, { seed, numRuns: count });
 }
 
-describe('fuzz: 2,000 random/mutated inputs per command set, fixed seed (fake DecodeFn)', () => {
+describe('fuzz: 2,000 random/mutated inputs per command set, fixed seed', () => {
   it('Honeywell firmware survives and still answers a valid query after each input', () => {
     const seeds = [
       encodeMenuCommand('BEPLVL2;TRGSTO?', '!'),
