@@ -7,7 +7,7 @@ export default defineConfig({
     // PTY and socket tests share two cores with the system under test.
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
     benchmark: { include: ['test/bench/**/*.bench.ts'] },
   },
 });
