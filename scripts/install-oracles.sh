@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Installs the independent peers the tests check our bytes against (Debian packages):
-#   zbar-tools  zbarimg decodes the barcode images the twin decodes
-#   tshark      dissects the pcapng captures
+#   zbar-tools       zbarimg decodes the barcode images the twin decodes
+#   tshark           dissects the pcapng captures
+#   pcscd            the PC/SC daemon the UIM twin joins through vsmartcard's vpcd driver
+#   vsmartcard-vpcd  that driver;  vsmartcard-vpicc + python3-pycryptodome: vicc, an independent virtual card
+#   pcsc-tools       pcsc_scan;  opensc: opensc-tool, independent PC/SC clients
+#   libpcsclite-dev  headers for the PC/SC binding, when it has to build from source
 # Runs apt-get as root (through sudo when needed). Tests that need a missing peer report themselves skipped.
 set -euo pipefail
-packages=(zbar-tools tshark)
+packages=(zbar-tools tshark pcscd vsmartcard-vpcd vsmartcard-vpicc python3-pycryptodome pcsc-tools opensc libpcsclite-dev)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

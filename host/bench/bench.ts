@@ -10,8 +10,12 @@ import type { BenchConfig, RoleConfig } from './bench-file.js';
 import { ControlApi } from './control-api.js';
 import type { BenchDevice } from './device.js';
 import { benchRuntimeDir, removeBenchRecord, writeBenchRecord } from './registry.js';
-import { RealSerialDevice } from './real-device.js';
+import { RealPcscDevice, RealSerialDevice } from './real-device.js';
 import { createScannerTwin } from './scanner-device.js';
+import { createUimTwin } from './uim-device.js';
+
+/** How long a device may take to become usable (a card to be taken by pcscd) before the bench gives up. */
+const READY_TIMEOUT_MS = 10_000;
 
 export interface RunningBench {
   name: string;
@@ -56,10 +60,24 @@ async function createDevice(
         capture: role.capture ? ctx.capture : undefined,
       });
     }
-    throw new Error(`role "${role.role}": no emulated "${t.kind}" yet (emu:scanner/<profile> is available)`);
+    if (t.kind === 'uim') {
+      return createUimTwin({
+        name: role.role,
+        profile: t.profile,
+        options: t.options,
+        transportText: role.transportText,
+        runtimeDir: ctx.runtimeDir,
+      });
+    }
+    throw new Error(
+      `role "${role.role}": no emulated "${t.kind}" yet (emu:scanner/<profile> and emu:uim/<profile> are)`,
+    );
   }
   if (t.scheme === 'serial') return new RealSerialDevice(role.role, t, role.transportText);
-  throw new Error(`role "${role.role}": transport "${t.scheme}:" is not served yet (serial: and emu: are)`);
+  if (t.scheme === 'pcsc') return new RealPcscDevice(role.role, t.address, role.transportText);
+  throw new Error(
+    `role "${role.role}": transport "${t.scheme}:" is not served yet (serial:, pcsc: and emu: are)`,
+  );
 }
 
 export async function startBench(config: BenchConfig, options: StartOptions = {}): Promise<RunningBench> {
@@ -82,6 +100,7 @@ export async function startBench(config: BenchConfig, options: StartOptions = {}
   try {
     for (const role of config.roles)
       devices.set(role.role, await createDevice(role, { clock, runtimeDir, capture }));
+    for (const d of devices.values()) await d.ready?.(READY_TIMEOUT_MS);
   } catch (err) {
     await closeDevices();
     throw err;

@@ -7,6 +7,8 @@ export interface DeviceEndpoint {
   path?: string;
   /** Current pseudo-terminal behind the stable path (twins only). */
   pts?: string;
+  /** PC/SC reader name, as pcscd lists it (smart cards). */
+  reader?: string;
 }
 
 export interface DeviceSummary {
@@ -45,6 +47,8 @@ export interface BenchDevice {
   state(): Record<string, unknown>;
   /** Actions reachable as `POST /devices/<name>/<action>`. */
   readonly actions: Readonly<Record<string, DeviceAction>>;
+  /** Resolves when the device can be used from the host (e.g. a card taken by pcscd); rejects saying why not. */
+  ready?(timeoutMs: number): Promise<void>;
   /** Subscribe to this device's events. */
   onEvent(listener: (event: BenchEvent) => void): void;
   close(): Promise<void>;

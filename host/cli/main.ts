@@ -1,10 +1,13 @@
 /** The `benchtwin` command. */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { projectRoot } from '../../devices/project-root.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { runDemo } from './demo.js';
 import { runDevices } from './devices.js';
 import { runEmulate, runUp } from './up.js';
 import { runProfiles } from './profiles.js';
+import { runCardRead } from './card.js';
 
 export class UsageError extends Error {}
 
@@ -15,7 +18,9 @@ Usage: benchtwin <command> [options]
 Commands:
   demo                      run the all-emulated demonstration bench
   emulate scanner           start one scanner twin and keep it running
+  emulate uim               start one UIM (SIM card) twin in pcscd and keep it running
   up <bench.yaml>           start every device of a bench file and keep them running
+  card read                 dump ICCID, IMSI, MSISDN, phone book (and payment data) of a card
   devices                   list real serial ports and the twins of running benches
   profiles                  list the device profiles twins can be made from
   help [command]            show help for a command
@@ -39,11 +44,19 @@ Options:
   --capture <dir>           write a pcapng capture of every serial link into <dir>
   --json                    print one JSON object per DataEvent and a JSON summary`,
   emulate: `Usage: benchtwin emulate scanner [options]
+       benchtwin emulate uim [options]
 
-Starts one scanner twin on a pseudo-terminal and keeps it running until SIGINT or SIGTERM.
-Open the printed path with any serial program, as you would /dev/ttyACM0.
+Starts one twin and keeps it running until SIGINT or SIGTERM.
+scanner: a barcode scanner on a pseudo-terminal; open the printed path as you would /dev/ttyACM0.
+uim: a SIM/UICC card put into pcscd through vsmartcard's vpcd driver; it appears as a card in the
+printed PC/SC reader ("Virtual PCD 00 00"). pcscd must be running with vsmartcard-vpcd installed.
 
-Options:
+Options (uim):
+  --profile <name>          card profile in fixtures/cards (default usim-seed001; see "benchtwin profiles")
+  --vpcd <host:port>        pcscd's vpcd slot (default 127.0.0.1:35963, reader "Virtual PCD 00 00")
+  --name, --port, --json    as for scanner; --json prints {"role","transport":"pcsc","reader","control"}
+
+Options (scanner):
   --profile <name>          scanner profile (default honeywell-1900; see "benchtwin profiles")
   --mode serial             interface mode (serial; HID modes come with the HID issue)
   --baud <n>                line speed (default: the profile's, 9600); also --data-bits, --parity, --stop-bits
@@ -59,6 +72,16 @@ running until SIGINT or SIGTERM.
 
 Options:
   --json                    print one JSON line per device (role, transport, path, control) when ready`,
+  card: `Usage: benchtwin card read [options]
+
+Reads a SIM/UICC in a PC/SC reader — a real card in a USB reader or a UIM twin in pcscd — and prints its
+ATR, command class, ICCID, IMSI, MSISDN, service provider, phone book and PIN state; with --pin it
+verifies the PIN and also dumps the payment DF. Exits 1 if the card cannot be read.
+
+Options:
+  --reader <name>           the PC/SC reader (default: the only reader with a card)
+  --pin <digits>            verify this PIN first (a wrong PIN costs one of the card's tries)
+  --json                    print the report as JSON`,
   devices: `Usage: benchtwin devices [options]
 
 Lists the real serial ports of this machine and the devices of every running bench.
@@ -74,7 +97,7 @@ Options:
 };
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
+  const pkg = JSON.parse(readFileSync(path.join(projectRoot(), 'package.json'), 'utf8')) as {
     version: string;
   };
   return pkg.version;
@@ -165,25 +188,42 @@ export async function main(argv: string[]): Promise<number> {
           name: { type: 'string' },
           port: { type: 'string' },
           capture: { type: 'string' },
+          vpcd: { type: 'string' },
           json: { type: 'boolean' },
         });
         if (values.help) return printHelp('emulate');
         const kind = positionals[0];
-        if (kind !== 'scanner' || positionals.length > 1) {
+        if ((kind !== 'scanner' && kind !== 'uim') || positionals.length > 1) {
           throw new UsageError(
-            `emulate: expected a device kind: scanner (got ${positionals.join(' ') || 'nothing'})`,
+            `emulate: expected a device kind: scanner or uim (got ${positionals.join(' ') || 'nothing'})`,
           );
         }
+        if (kind === 'uim') {
+          for (const k of ['mode', 'baud', 'data-bits', 'parity', 'stop-bits', 'clock', 'capture'] as const) {
+            if (values[k] !== undefined) throw new UsageError(`--${k}: not an option of emulate uim`);
+          }
+          return await runEmulate({
+            kind,
+            profile: values.profile ?? 'usim-seed001',
+            query: new URLSearchParams(values.vpcd !== undefined ? { vpcd: values.vpcd } : {}).toString(),
+            clock: 'wall',
+            name: values.name ?? kind,
+            port: integer('port', values.port, 0, 65535) ?? 0,
+            capture: undefined,
+            json: values.json ?? false,
+          });
+        }
+        if (values.vpcd !== undefined) throw new UsageError('--vpcd: an option of emulate uim');
         const line = new URLSearchParams();
         if (values.baud !== undefined) line.set('baud', values.baud);
         if (values['data-bits'] !== undefined) line.set('dataBits', values['data-bits']);
         if (values.parity !== undefined) line.set('parity', values.parity);
         if (values['stop-bits'] !== undefined) line.set('stopBits', values['stop-bits']);
+        line.set('mode', oneOf('mode', values.mode, ['serial'], 'serial'));
         return await runEmulate({
           kind,
           profile: values.profile ?? 'honeywell-1900',
-          mode: oneOf('mode', values.mode, ['serial'], 'serial'),
-          line: line.toString(),
+          query: line.toString(),
           clock: oneOf('clock', values.clock, ['wall', 'virtual'], 'wall'),
           name: values.name ?? kind,
           port: integer('port', values.port, 0, 65535) ?? 0,
@@ -197,6 +237,18 @@ export async function main(argv: string[]): Promise<number> {
         if (positionals.length !== 1)
           throw new UsageError('up: expected one bench file, e.g. benchtwin up fixtures/benches/lane.yaml');
         return await runUp({ file: positionals[0]!, json: values.json ?? false });
+      }
+      case 'card': {
+        const { values, positionals } = parse('card', rest, {
+          reader: { type: 'string' },
+          pin: { type: 'string' },
+          json: { type: 'boolean' },
+        });
+        if (values.help) return printHelp('card');
+        if (positionals[0] !== 'read' || positionals.length > 1) {
+          throw new UsageError(`card: expected "card read" (got ${['card', ...positionals].join(' ')})`);
+        }
+        return await runCardRead({ reader: values.reader, pin: values.pin, json: values.json ?? false });
       }
       case 'devices': {
         const { values } = parse('devices', rest, { json: { type: 'boolean' } });

@@ -7,10 +7,11 @@ import { UsageError } from './main.js';
 function endpointLine(bench: RunningBench, name: string): Record<string, unknown> {
   const d = bench.devices.get(name)!;
   const s = d.summary();
+  const where = s.endpoint.transport === 'pcsc' ? { reader: s.endpoint.reader } : { path: s.endpoint.path };
   return {
     role: s.role,
     transport: s.endpoint.transport,
-    path: s.endpoint.path,
+    ...where,
     control: bench.control.deviceUrl(name),
     ...(s.emulated ? {} : { real: true }),
   };
@@ -35,8 +36,8 @@ function runUntilSignal(bench: RunningBench): Promise<number> {
 export interface EmulateOptions {
   kind: string;
   profile: string;
-  mode: 'serial';
-  line: string;
+  /** Options of the transport string, e.g. `mode=serial&baud=9600` or `vpcd=127.0.0.1:35963`. */
+  query: string;
   clock: 'wall' | 'virtual';
   name: string;
   port: number;
@@ -47,9 +48,7 @@ export interface EmulateOptions {
 export async function runEmulate(o: EmulateOptions): Promise<number> {
   if (!/^[a-z][a-z0-9-]*$/.test(o.name))
     throw new UsageError(`--name ${o.name}: expected lower-case letters, digits and "-"`);
-  const query = new URLSearchParams(o.line);
-  query.set('mode', o.mode);
-  const transportText = `emu:${o.kind}/${o.profile}?${query.toString()}`;
+  const transportText = `emu:${o.kind}/${o.profile}${o.query ? `?${o.query}` : ''}`;
   const config: BenchConfig = {
     name: `emulate-${o.name}`,
     clock: o.clock,

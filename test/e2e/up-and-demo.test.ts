@@ -151,3 +151,23 @@ describe('captures of a bench run', () => {
     },
   );
 });
+
+describe('benchtwin emulate uim without pcscd', () => {
+  it('says that pcscd is not answering instead of hanging', async () => {
+    // Port 9 (discard) is closed on loopback: no vpcd driver will ever take the card.
+    const cli = runCli(['emulate', 'uim', '--vpcd', '127.0.0.1:9', '--json'], {
+      BENCHTWIN_RUNTIME_DIR: runtime,
+    });
+    expect(await cli.exited).toBe(1);
+    expect(cli.stdout()).toBe('');
+    expect(cli.stderr()).toMatch(
+      /did not answer at 127\.0\.0\.1:9 .*is pcscd running with vsmartcard-vpcd installed/,
+    );
+  });
+
+  it('refuses options of the other device kinds', async () => {
+    const cli = runCli(['emulate', 'uim', '--baud', '9600']);
+    expect(await cli.exited).toBe(2);
+    expect(cli.stderr()).toMatch(/--baud: not an option of emulate uim/);
+  });
+});

