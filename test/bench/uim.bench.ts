@@ -31,13 +31,17 @@ const SELECT_ICCID = h('00A4000C 02 2FE2');
 const READ_ICCID = h('00B00000 0A');
 const HASH = createHash('sha256').update('transaction history: 2 items, total 1200 JPY').digest();
 
-/** Sends an APDU and fetches its answer (61xx → GET RESPONSE), failing loudly on an error status. */
+/** Sends an APDU and fetches its answer (61xx → GET RESPONSE until done), failing loudly on an error status. */
 function apdu(card: UimCard, command: Uint8Array): Uint8Array {
   let r = card.transmit(command);
-  if (r.length === 2 && r[0] === 0x61)
-    r = card.transmit(h(`00C00000 ${r[1]!.toString(16).padStart(2, '0')}`));
-  if (!['9000'].includes(sw(r))) throw new Error(`${Buffer.from(command).toString('hex')} → ${sw(r)}`);
-  return r.subarray(0, -2);
+  const data: Uint8Array[] = [];
+  // 61xx: more data waits (a 2048-bit public key comes in several GET RESPONSEs).
+  while (r.length >= 2 && r[r.length - 2] === 0x61) {
+    data.push(r.subarray(0, -2));
+    r = card.transmit(h(`00C00000 ${r[r.length - 1]!.toString(16).padStart(2, '0')}`));
+  }
+  if (sw(r) !== '9000') throw new Error(`${Buffer.from(command).toString('hex')} → ${sw(r)}`);
+  return Buffer.concat([...data, r.subarray(0, -2)]);
 }
 
 const card = openStoredCard(path.join(dir, 'card.img'), profile);
