@@ -214,7 +214,15 @@ describe('certificate application (seed 000)', () => {
     expect(hexOf(gen.data).slice(0, 14)).toBe('7F4982010981820100'.slice(0, 14));
     expect(tx(c, '00 22 41 B6 06 840102800101')).toBe('9000');
     const spki = derFromPaddedFile(readFile(c, '6F21', 320))!;
-    const data = Buffer.from('challenge 9f3b1c0e');
+    // The seed-000 flow signs a transaction history sent by the terminal.
+    const data = Buffer.from(
+      JSON.stringify({
+        phone: '+447700900123',
+        items: [{ goods: 'Coffee', qty: 2, price: 450 }],
+        total: 900,
+        at: '2026-11-21T09:00:00Z',
+      }),
+    );
     const sig = sign(c, data);
     expect(sig.length).toBe(256);
     expect(opensslVerify(spki, data, sig, 'rsa')).toContain('Verified OK');
