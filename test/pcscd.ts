@@ -22,6 +22,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { processAlive } from '../host/bench/registry.js';
 
 export const PCSCD_SOCKET = '/run/pcscd/pcscd.comm';
 export const VPCD_DRIVER = '/usr/lib/pcsc/drivers/serial/libifdvpcd.so';
@@ -222,7 +223,7 @@ async function lock(guardMs: number): Promise<void> {
     }
     // A lock left by a process that died is free.
     const owner = Number(readOr(path.join(LOCK_DIR, 'pid'), ''));
-    if (owner > 0 && !alive(owner)) {
+    if (owner > 0 && !processAlive(owner)) {
       fs.rmSync(LOCK_DIR, { recursive: true, force: true });
       continue;
     }
@@ -242,15 +243,6 @@ function readOr(file: string, fallback: string): string {
     return fs.readFileSync(file, 'utf8');
   } catch {
     return fallback;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -2,12 +2,12 @@
  * UIM/SIM card profiles: YAML files in fixtures/cards/, validated with zod. Like bench files, every error
  * names the file, the path inside it (and its line) and what was expected.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { isNode, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { encodeGsm7Unpacked } from '../../firmware-sim/uim/codecs.js';
 import { projectRoot } from '../project-root.js';
+import { parseYamlFile, readYamlFile, YamlFileError } from '../yaml-file.js';
 import type { CardProfile } from '../../firmware-sim/uim/profile.js';
 
 export type { CardProfile } from '../../firmware-sim/uim/profile.js';
@@ -157,91 +157,19 @@ export const CardProfileSchema = z
     });
   });
 
-export class CardProfileError extends Error {
-  constructor(
-    readonly file: string,
-    readonly at: string,
-    readonly expected: string,
-    readonly line?: number,
-  ) {
-    super(`${file}${line ? `:${line}` : ''}: ${at || '(top level)'}: expected ${expected}`);
-    this.name = 'CardProfileError';
-  }
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'invalid_type': {
-      const what = issue.expected === 'object' ? 'a mapping' : issue.expected;
-      return `${what}${issue.input === undefined ? ' (missing)' : ''}`;
-    }
-    case 'unrecognized_keys':
-      return `no key ${issue.keys.map((k) => `"${k}"`).join(', ')} here`;
-    case 'invalid_value':
-      return `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
-    case 'invalid_union':
-      return 'one of the allowed values';
-    case 'too_small':
-      return `${issue.origin === 'array' ? 'at least' : 'a value ≥'} ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`;
-    case 'too_big':
-      return `${issue.origin === 'array' ? 'at most' : 'a value ≤'} ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`;
-    default:
-      return issue.message;
-  }
+export class CardProfileError extends YamlFileError {
+  override name = 'CardProfileError';
 }
 
 /** Parses card-profile YAML text; `file` names it in errors. */
 export function parseCardProfile(text: string, file: string): CardProfile {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const pos = yamlError.linePos?.[0] ?? lineCounter.linePos(yamlError.pos[0]);
-    throw new CardProfileError(
-      file,
-      '',
-      `well-formed YAML (${yamlError.code}: ${yamlError.message.split('\n')[0]})`,
-      pos?.line,
-    );
-  }
-  const lineOf = (p: readonly PropertyKey[]): number | undefined => {
-    for (let n = p.length; n >= 0; n--) {
-      const node = doc.getIn(p.slice(0, n) as unknown[], true);
-      if (isNode(node) && node.range) return lineCounter.linePos(node.range[0]).line;
-    }
-    return undefined;
-  };
-  let value: unknown;
-  try {
-    value = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new CardProfileError(file, '', `well-formed YAML (${(err as Error).message})`);
-  }
-  const result = CardProfileSchema.safeParse(value);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new CardProfileError(
-      file,
-      issue.path.map(String).join('.'),
-      describeIssue(issue),
-      lineOf(issue.path),
-    );
-  }
-  return result.data as CardProfile;
+  return parseYamlFile(text, file, CardProfileSchema, { errorClass: CardProfileError }) as CardProfile;
 }
 
 export function loadCardProfile(file: string): CardProfile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CardProfileError(
-      file,
-      '',
-      `a readable card profile (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
-    );
-  }
-  return parseCardProfile(text, file);
+  return readYamlFile(file, CardProfileSchema, 'card profile', {
+    errorClass: CardProfileError,
+  }) as CardProfile;
 }
 
 /** Every profile in fixtures/cards, by name. */

@@ -30,7 +30,8 @@ function recordPath(name: string): string {
   return path.join(benchRuntimeDir(name), 'bench.json');
 }
 
-function alive(pid: number): boolean {
+/** True while process `pid` exists (EPERM: it exists but belongs to someone else). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -43,7 +44,7 @@ function alive(pid: number): boolean {
 export function readBenchRecord(name: string): BenchRecord | undefined {
   try {
     const rec = JSON.parse(readFileSync(recordPath(name), 'utf8')) as BenchRecord;
-    return alive(rec.pid) ? rec : undefined;
+    return processAlive(rec.pid) ? rec : undefined;
   } catch {
     return undefined;
   }

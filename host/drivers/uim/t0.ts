@@ -5,7 +5,7 @@
  *   6Cxx: wrong Le → send the same command again with Le = xx.
  * ISO 7816-3 §10.3.3 and ISO 7816-4 §5.3.4; TS 102 221 §7.3.1.1.4; TS 51.011 §9.4.
  */
-import { statusWordOf } from '../../../firmware-sim/uim/codecs.js';
+import { concatBytes, statusWordOf } from '../../../firmware-sim/uim/codecs.js';
 import type { ApduTransport } from './channel.js';
 
 export interface ApduResponse {
@@ -94,7 +94,7 @@ export async function transmitT0(
     const sw2 = sw & 0xff;
     if (round >= maxRounds || (sw1 !== 0x61 && sw1 !== 0x9f && sw1 !== 0x6c)) {
       parts.push(body);
-      return { data: concat(parts), sw };
+      return { data: concatBytes(parts), sw };
     }
     if (sw1 === 0x6c) {
       // The answer to the corrected command replaces this one (which carries no data).
@@ -104,17 +104,6 @@ export async function transmitT0(
     parts.push(body);
     next = Uint8Array.of(options.getResponseCla, INS_GET_RESPONSE, 0x00, 0x00, sw2);
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 export function hexOf(bytes: Uint8Array): string {
