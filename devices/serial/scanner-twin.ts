@@ -2,7 +2,7 @@
  * A serial barcode scanner twin: scanner firmware behind an emulated serial port. The host sees a
  * /dev/pts path (and a stable by-id symlink) that behaves like a scanner's USB CDC-ACM or RS-232 port.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../../firmware-sim/clock.js';
 import { decode as defaultDecode } from '../../firmware-sim/scanner/decode.js';
@@ -10,11 +10,12 @@ import { ScannerFirmware, type ScanResult, type ScannerEvent } from '../../firmw
 import type { ScannerProfile } from '../../firmware-sim/scanner/profile.js';
 import type { ScannerNvram } from '../../firmware-sim/scanner/settings.js';
 import type { DecodeFn, ScanInput } from '../../firmware-sim/scanner/types.js';
+import { writeFileAtomic } from '../atomic-file.js';
 import type { FaultSettings } from './faults.js';
 import type { LineSettings } from './line.js';
 import { EmulatedSerialPort, type SerialCaptureSink } from './port.js';
 
-/** Non-volatile settings in a JSON file, replaced atomically (write, fsync, rename): a power cut keeps old or new. */
+/** Non-volatile settings in a JSON file, replaced atomically: a power cut keeps the old table or the new one. */
 export class FileNvram implements ScannerNvram {
   constructor(readonly file: string) {}
 
@@ -38,15 +39,7 @@ export class FileNvram implements ScannerNvram {
 
   save(data: Record<string, unknown>): void {
     mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp`;
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, JSON.stringify(data, null, 2) + '\n');
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, Buffer.from(JSON.stringify(data, null, 2) + '\n'));
   }
 }
 
