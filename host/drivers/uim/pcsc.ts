@@ -8,6 +8,7 @@
  */
 import { createRequire } from 'node:module';
 import type { ApduTransport, CardChannel, CardDisposition, CardProtocol } from './channel.js';
+import { PcscWorker } from './pcsc-worker.js';
 
 export type { ApduTransport, CardChannel, CardDisposition, CardProtocol } from './channel.js';
 
@@ -70,6 +71,9 @@ interface SmartcardModule {
 export class PcscUnavailableError extends Error {
   override readonly name = 'PcscUnavailableError';
 }
+
+/** Every binding call runs on this worker thread (see pcsc-worker.ts for why). */
+const worker = new PcscWorker(import.meta.url);
 
 let binding: SmartcardModule | undefined;
 let bindingError: PcscUnavailableError | undefined;
@@ -219,21 +223,6 @@ export interface ReaderInfo {
   state: number;
 }
 
-function withContext<T>(fn: (pcsc: SmartcardModule, ctx: NativeContext) => T): T {
-  const pcsc = loadPcscBinding();
-  let ctx: NativeContext;
-  try {
-    ctx = new pcsc.Context();
-  } catch (err) {
-    throw toPcscError(err);
-  }
-  try {
-    return fn(pcsc, ctx);
-  } finally {
-    ctx.close();
-  }
-}
-
 function readerInfo(pcsc: SmartcardModule, r: NativeReader): ReaderInfo {
   const s = r.state;
   const cardPresent = (s & pcsc.SCARD_STATE_PRESENT) !== 0;
@@ -251,13 +240,13 @@ function readerInfo(pcsc: SmartcardModule, r: NativeReader): ReaderInfo {
 
 /** The readers pcscd knows now, with their cards. An empty list when none is connected. */
 export async function listReaders(): Promise<ReaderInfo[]> {
-  return withContext((pcsc, ctx) => {
-    try {
-      return ctx.listReaders().map((r) => readerInfo(pcsc, r));
-    } catch (err) {
-      throw toPcscError(err);
-    }
-  });
+  const pcsc = loadPcscBinding();
+  try {
+    const raw = await worker.call<{ name: string; state: number; atr: Uint8Array | null }[]>('list');
+    return raw.map((r) => readerInfo(pcsc, { ...r, atr: r.atr ? Buffer.from(r.atr) : null } as NativeReader));
+  } catch (err) {
+    throw toPcscError(err);
+  }
 }
 
 export interface WaitOptions {
@@ -375,32 +364,27 @@ export interface ConnectOptions {
 /** Connects to the card in `readerName`. The connection owns its PC/SC context until disconnect(). */
 export async function connect(readerName: string, options: ConnectOptions = {}): Promise<CardChannel> {
   const pcsc = loadPcscBinding();
-  let ctx: NativeContext;
+  const share = shareModeValue(pcsc, options.shareMode ?? 'shared');
+  const protocols = protocolMask(pcsc, options.protocol ?? 'any');
+  let res: ConnectResult;
   try {
-    ctx = new pcsc.Context();
+    res = await worker.call<ConnectResult>('connect', { reader: readerName, share, protocols });
   } catch (err) {
     throw toPcscError(err, readerName);
   }
-  try {
-    const readers = ctx.listReaders();
-    const reader = readers.find((r) => r.name === readerName);
-    if (!reader) {
-      const names = readers.map((r) => `"${r.name}"`).join(', ') || 'none';
-      throw new PcscError(
-        'unknown-reader',
-        `PC/SC: there is no reader named "${readerName}" (readers: ${names})`,
-        'Unknown reader',
-      );
-    }
-    const share = shareModeValue(pcsc, options.shareMode ?? 'shared');
-    const protocols = protocolMask(pcsc, options.protocol ?? 'any');
-    const card = await reader.connect(share, protocols);
-    return new PcscCardChannel(pcsc, ctx, card, readerName, share, protocols, options.maxResponseLength);
-  } catch (err) {
-    ctx.close();
-    throw toPcscError(err, readerName);
+  if ('unknownReader' in res) {
+    const names = res.readers.map((r) => `"${r}"`).join(', ') || 'none';
+    throw new PcscError(
+      'unknown-reader',
+      `PC/SC: there is no reader named "${readerName}" (readers: ${names})`,
+      'Unknown reader',
+    );
   }
+  return new PcscCardChannel(pcsc, res, readerName, share, protocols, options.maxResponseLength);
 }
+
+type CardStatus = { atr: Uint8Array; protocol: number };
+type ConnectResult = ({ handle: number } & CardStatus) | { unknownReader: true; readers: string[] };
 
 function shareModeValue(pcsc: SmartcardModule, mode: ShareMode): number {
   return mode === 'exclusive'
@@ -427,33 +411,32 @@ function dispositionValue(pcsc: SmartcardModule, d: CardDisposition): number {
 class PcscCardChannel implements CardChannel {
   readonly readerName: string;
   private readonly pcsc: SmartcardModule;
-  private readonly ctx: NativeContext;
-  private readonly card: NativeCard;
+  private readonly handle: number;
   private readonly share: number;
   private readonly protocols: number;
   private readonly maxRecvLength: number;
   private currentAtr: Uint8Array;
+  private currentProtocol: number;
   private open = true;
   /** Commands go out one at a time, in order: a GET RESPONSE must follow its command directly. */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     pcsc: SmartcardModule,
-    ctx: NativeContext,
-    card: NativeCard,
+    card: { handle: number } & CardStatus,
     readerName: string,
     share: number,
     protocols: number,
     maxResponseLength = 65_538,
   ) {
     this.pcsc = pcsc;
-    this.ctx = ctx;
-    this.card = card;
+    this.handle = card.handle;
     this.readerName = readerName;
     this.share = share;
     this.protocols = protocols;
     this.maxRecvLength = maxResponseLength;
-    this.currentAtr = this.readAtr();
+    this.currentAtr = new Uint8Array(card.atr);
+    this.currentProtocol = card.protocol;
   }
 
   get atr(): Uint8Array {
@@ -461,7 +444,7 @@ class PcscCardChannel implements CardChannel {
   }
 
   get protocol(): CardProtocol {
-    const p = this.card.protocol;
+    const p = this.currentProtocol;
     if (p === this.pcsc.SCARD_PROTOCOL_T0) return 'T0';
     if (p === this.pcsc.SCARD_PROTOCOL_T1) return 'T1';
     if (p === this.pcsc.SCARD_PROTOCOL_RAW) return 'RAW';
@@ -469,14 +452,16 @@ class PcscCardChannel implements CardChannel {
   }
 
   get connected(): boolean {
-    return this.open && this.card.connected;
+    return this.open;
   }
 
   transmit(command: Uint8Array): Promise<Uint8Array> {
     return this.serial(async () => {
       this.assertOpen();
       try {
-        const response = await this.card.transmit(Buffer.from(command), {
+        const response = await worker.call<Uint8Array>('transmit', {
+          handle: this.handle,
+          command: Uint8Array.from(command),
           maxRecvLength: this.maxRecvLength,
         });
         return new Uint8Array(response);
@@ -490,11 +475,17 @@ class PcscCardChannel implements CardChannel {
     return this.serial(async () => {
       this.assertOpen();
       try {
-        await this.card.reconnect(this.share, this.protocols, dispositionValue(this.pcsc, kind));
+        const status = await worker.call<CardStatus>('reconnect', {
+          handle: this.handle,
+          share: this.share,
+          protocols: this.protocols,
+          initialization: dispositionValue(this.pcsc, kind),
+        });
+        this.currentAtr = new Uint8Array(status.atr);
+        this.currentProtocol = status.protocol;
       } catch (err) {
         throw toPcscError(err, this.readerName);
       }
-      this.currentAtr = this.readAtr();
       return this.currentAtr;
     });
   }
@@ -503,28 +494,10 @@ class PcscCardChannel implements CardChannel {
     return this.serial(async () => {
       if (!this.open) return;
       this.open = false;
-      try {
-        // The binding's disconnect is synchronous: a reset or power-off there makes pcscd talk to the card
-        // while this thread waits, which deadlocks when the card is a twin bridged from this same process.
-        // So the card is reset (or cold-reset, for 'unpower') with the asynchronous reconnect first.
-        if (disposition !== 'leave') {
-          await this.card.reconnect(this.share, this.protocols, dispositionValue(this.pcsc, disposition));
-        }
-        this.card.disconnect(dispositionValue(this.pcsc, 'leave'));
-      } catch {
-        // The card or pcscd is gone already; the context still needs closing.
-      } finally {
-        this.ctx.close();
-      }
+      await worker
+        .call('disconnect', { handle: this.handle, disposition: dispositionValue(this.pcsc, disposition) })
+        .catch(() => undefined);
     });
-  }
-
-  private readAtr(): Uint8Array {
-    try {
-      return new Uint8Array(this.card.getStatus().atr);
-    } catch {
-      return new Uint8Array(this.card.atr ?? []);
-    }
   }
 
   private assertOpen(): void {
