@@ -4,12 +4,17 @@ import {
   HidDescriptorError,
   parseReportDescriptor,
   type HidReportInfo,
-} from '../../../devices/hid/descriptor.js';
-import { BOOT_KEYBOARD_DESCRIPTOR } from '../../../devices/hid/descriptors/boot-keyboard.js';
-import { BOOT_MOUSE_DESCRIPTOR } from '../../../devices/hid/descriptors/boot-mouse.js';
-import { HID_POS_SCANNER_DESCRIPTOR } from '../../../devices/hid/descriptors/hid-pos-scanner.js';
-import { SEVEN_USAGES_DESCRIPTOR } from '../../../devices/hid/descriptors/seven-usages.js';
-import { HidReportError, extractUsages, packReport, type UsageValues } from '../../../devices/hid/fields.js';
+} from '../../../firmware-sim/hid/descriptor.js';
+import { BOOT_KEYBOARD_DESCRIPTOR } from '../../../firmware-sim/hid/descriptors/boot-keyboard.js';
+import { BOOT_MOUSE_DESCRIPTOR } from '../../../firmware-sim/hid/descriptors/boot-mouse.js';
+import { HID_POS_SCANNER_DESCRIPTOR } from '../../../firmware-sim/hid/descriptors/hid-pos-scanner.js';
+import { SEVEN_USAGES_DESCRIPTOR } from '../../../firmware-sim/hid/descriptors/seven-usages.js';
+import {
+  HidReportError,
+  extractUsages,
+  packReport,
+  type UsageValues,
+} from '../../../firmware-sim/hid/fields.js';
 
 /** A short item with a 4-byte little-endian value. */
 const item4 = (prefix: number, value: number): number[] => {

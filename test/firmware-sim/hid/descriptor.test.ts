@@ -7,17 +7,17 @@ import {
   itemsWithUsage,
   parseReportDescriptor,
   type HidReportItem,
-} from '../../../devices/hid/descriptor.js';
-import { BOOT_KEYBOARD_DESCRIPTOR } from '../../../devices/hid/descriptors/boot-keyboard.js';
-import { BOOT_MOUSE_DESCRIPTOR } from '../../../devices/hid/descriptors/boot-mouse.js';
+} from '../../../firmware-sim/hid/descriptor.js';
+import { BOOT_KEYBOARD_DESCRIPTOR } from '../../../firmware-sim/hid/descriptors/boot-keyboard.js';
+import { BOOT_MOUSE_DESCRIPTOR } from '../../../firmware-sim/hid/descriptors/boot-mouse.js';
 import {
   HID_POS_SCANNER_DESCRIPTOR,
   HID_POS_SCANNER_REPORT_ID,
   HID_POS_TRIGGER_REPORT_ID,
   HID_POS_VENDOR_DATA_LENGTH,
-} from '../../../devices/hid/descriptors/hid-pos-scanner.js';
-import { SEVEN_USAGES_DESCRIPTOR } from '../../../devices/hid/descriptors/seven-usages.js';
-import { BarcodeScanner, UsagePage, extendedUsage } from '../../../devices/hid/usages.js';
+} from '../../../firmware-sim/hid/descriptors/hid-pos-scanner.js';
+import { SEVEN_USAGES_DESCRIPTOR } from '../../../firmware-sim/hid/descriptors/seven-usages.js';
+import { BarcodeScanner, UsagePage, extendedUsage } from '../../../firmware-sim/hid/usages.js';
 
 const range = (from: number, to: number): number[] =>
   Array.from({ length: to - from + 1 }, (_, i) => from + i);

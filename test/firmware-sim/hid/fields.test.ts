@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { findReport, itemsWithUsage, parseReportDescriptor } from '../../../devices/hid/descriptor.js';
-import { BOOT_KEYBOARD_DESCRIPTOR } from '../../../devices/hid/descriptors/boot-keyboard.js';
-import { BOOT_MOUSE_DESCRIPTOR } from '../../../devices/hid/descriptors/boot-mouse.js';
+import { findReport, itemsWithUsage, parseReportDescriptor } from '../../../firmware-sim/hid/descriptor.js';
+import { BOOT_KEYBOARD_DESCRIPTOR } from '../../../firmware-sim/hid/descriptors/boot-keyboard.js';
+import { BOOT_MOUSE_DESCRIPTOR } from '../../../firmware-sim/hid/descriptors/boot-mouse.js';
 import {
   HID_POS_SCANNER_DESCRIPTOR,
   HID_POS_SCANNER_REPORT_ID,
   HID_POS_TRIGGER_REPORT_ID,
   HID_POS_VENDOR_DATA_LENGTH,
-} from '../../../devices/hid/descriptors/hid-pos-scanner.js';
-import { SEVEN_USAGES_DESCRIPTOR } from '../../../devices/hid/descriptors/seven-usages.js';
+} from '../../../firmware-sim/hid/descriptors/hid-pos-scanner.js';
+import { SEVEN_USAGES_DESCRIPTOR } from '../../../firmware-sim/hid/descriptors/seven-usages.js';
 import {
   HidReportError,
   extractUsages,
@@ -16,8 +16,8 @@ import {
   readField,
   writeField,
   type UsageValues,
-} from '../../../devices/hid/fields.js';
-import { BarcodeScanner, UsagePage, extendedUsage } from '../../../devices/hid/usages.js';
+} from '../../../firmware-sim/hid/fields.js';
+import { BarcodeScanner, UsagePage, extendedUsage } from '../../../firmware-sim/hid/usages.js';
 
 const kb = (id: number): number => extendedUsage(UsagePage.KEYBOARD, id);
 const pos = (id: number): number => extendedUsage(UsagePage.BARCODE_SCANNER, id);
