@@ -15,6 +15,7 @@ import {
   packReport,
   type UsageValues,
 } from '../../../firmware-sim/hid/fields.js';
+import { mulberry32 } from '../../../devices/serial/faults.js';
 
 /** A short item with a 4-byte little-endian value. */
 const item4 = (prefix: number, value: number): number[] => {
@@ -149,17 +150,8 @@ describe('HID report descriptor: properties', () => {
   });
 });
 
-/** mulberry32: a small seeded PRNG, so the fuzz run is the same every time. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG, so the fuzz run is the same every time. */
+const prng = mulberry32;
 
 function mutate(source: Uint8Array, random: () => number): Uint8Array {
   const bytes = [...source];
