@@ -12,8 +12,10 @@ import type { SerialCaptureSink } from '../../devices/serial/port.js';
 import { SerialScannerTwin } from '../../devices/serial/scanner-twin.js';
 import { FaultsSchema, type FaultsConfig } from './bench-file.js';
 import { ActionError, type BenchDevice, type BenchEvent, type DeviceSummary } from './device.js';
+import { createHidScannerTwin, type HidScannerTwinDevice } from './hid-scanner-device.js';
 
-const SCANNER_OPTIONS = ['mode', 'baud', 'dataBits', 'parity', 'stopBits', 'seed'] as const;
+const SCANNER_OPTIONS = ['mode', 'baud', 'dataBits', 'parity', 'stopBits', 'seed', 'layout'] as const;
+const HID_MODES = ['hid-pos', 'wedge'] as const;
 
 const ScanBody = z.union([
   z.object({ symbology: z.string(), text: z.string() }).strict(),
@@ -79,7 +81,9 @@ export interface ScannerTwinOptions {
   capture?: SerialCaptureSink | undefined;
 }
 
-export async function createScannerTwin(o: ScannerTwinOptions): Promise<ScannerTwinDevice> {
+export async function createScannerTwin(
+  o: ScannerTwinOptions,
+): Promise<ScannerTwinDevice | HidScannerTwinDevice> {
   const unknown = Object.keys(o.options).filter((k) => !(SCANNER_OPTIONS as readonly string[]).includes(k));
   if (unknown.length) {
     throw new Error(
@@ -87,9 +91,23 @@ export async function createScannerTwin(o: ScannerTwinOptions): Promise<ScannerT
     );
   }
   const mode = o.options['mode'] ?? 'serial';
-  if (mode !== 'serial')
-    throw new Error(`${o.transportText}: mode=${mode} is not available yet; expected mode=serial`);
   const profile = getScannerProfile(o.profile);
+  if ((HID_MODES as readonly string[]).includes(mode)) {
+    const line = ['baud', 'dataBits', 'parity', 'stopBits'].filter((k) => o.options[k] !== undefined);
+    if (line.length) throw new Error(`${o.transportText}: ${line.join(', ')}: options of mode=serial only`);
+    return createHidScannerTwin({
+      name: o.name,
+      profile,
+      mode: mode as (typeof HID_MODES)[number],
+      layout: o.options['layout'],
+      transportText: o.transportText,
+      clock: o.clock,
+    });
+  }
+  if (mode !== 'serial')
+    throw new Error(`${o.transportText}: mode=${mode}: expected serial, hid-pos or wedge`);
+  if (o.options['layout'] !== undefined)
+    throw new Error(`${o.transportText}: layout= is an option of mode=wedge`);
   const lineQuery = new URLSearchParams();
   const baseline = profile.line;
   lineQuery.set('baud', o.options['baud'] ?? String(baseline.baudRate));

@@ -58,7 +58,12 @@ Options (uim):
 
 Options (scanner):
   --profile <name>          scanner profile (default honeywell-1900; see "benchtwin profiles")
-  --mode serial             interface mode (serial; HID modes come with the HID issue)
+  --mode serial|hid-pos|wedge
+                            serial: a pseudo-terminal; hid-pos: a USB HID POS scanner (usage page 0x8C);
+                            wedge: a USB keyboard typing the label. HID twins are emulated HID devices
+                            with node-hid's HIDAsync surface, reachable in-process and through the control
+                            API (the printed path is emu:hid/<name>)
+  --layout us|uk|de|fr|jp   wedge: the scanner's keyboard country (default us)
   --baud <n>                line speed (default: the profile's, 9600); also --data-bits, --parity, --stop-bits
   --clock wall|virtual      wall paces bytes at the line rate (default); virtual delivers at once
   --name <name>             device name in the bench and its symlink (default scanner)
@@ -189,6 +194,7 @@ export async function main(argv: string[]): Promise<number> {
           port: { type: 'string' },
           capture: { type: 'string' },
           vpcd: { type: 'string' },
+          layout: { type: 'string' },
           json: { type: 'boolean' },
         });
         if (values.help) return printHelp('emulate');
@@ -199,7 +205,16 @@ export async function main(argv: string[]): Promise<number> {
           );
         }
         if (kind === 'uim') {
-          for (const k of ['mode', 'baud', 'data-bits', 'parity', 'stop-bits', 'clock', 'capture'] as const) {
+          for (const k of [
+            'mode',
+            'baud',
+            'data-bits',
+            'parity',
+            'stop-bits',
+            'clock',
+            'capture',
+            'layout',
+          ] as const) {
             if (values[k] !== undefined) throw new UsageError(`--${k}: not an option of emulate uim`);
           }
           return await runEmulate({
@@ -219,7 +234,20 @@ export async function main(argv: string[]): Promise<number> {
         if (values['data-bits'] !== undefined) line.set('dataBits', values['data-bits']);
         if (values.parity !== undefined) line.set('parity', values.parity);
         if (values['stop-bits'] !== undefined) line.set('stopBits', values['stop-bits']);
-        line.set('mode', oneOf('mode', values.mode, ['serial'], 'serial'));
+        const mode = oneOf('mode', values.mode, ['serial', 'hid-pos', 'wedge'], 'serial');
+        line.set('mode', mode);
+        if (values.layout !== undefined) {
+          if (mode !== 'wedge') throw new UsageError('--layout: an option of --mode wedge');
+          line.set('layout', values.layout);
+        }
+        if (
+          mode !== 'serial' &&
+          [...line.keys()].some((k) => ['baud', 'dataBits', 'parity', 'stopBits'].includes(k))
+        ) {
+          throw new UsageError(
+            `--baud, --data-bits, --parity, --stop-bits: options of --mode serial, not ${mode}`,
+          );
+        }
         return await runEmulate({
           kind,
           profile: values.profile ?? 'honeywell-1900',

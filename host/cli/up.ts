@@ -68,9 +68,11 @@ export async function runEmulate(o: EmulateOptions): Promise<number> {
   if (o.json) console.log(JSON.stringify(line));
   else {
     console.log(`${o.kind} twin "${o.name}" (${o.profile}) ready`);
-    console.log(
-      `  serial path  ${String(line['path'])}  (pts ${String(bench.devices.get(o.name)!.summary().endpoint.pts)})`,
-    );
+    const endpoint = bench.devices.get(o.name)!.summary().endpoint;
+    if (endpoint.transport === 'pcsc') console.log(`  PC/SC reader ${String(endpoint.reader)}`);
+    else if (endpoint.transport === 'hid') {
+      console.log(`  HID device   ${String(endpoint.path)} (in process; scan through the control API)`);
+    } else console.log(`  serial path  ${String(endpoint.path)}  (pts ${String(endpoint.pts)})`);
     console.log(`  control      ${String(line['control'])}`);
     console.log('Press Ctrl-C to stop.');
   }

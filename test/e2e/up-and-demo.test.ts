@@ -171,3 +171,28 @@ describe('benchtwin emulate uim without pcscd', () => {
     expect(cli.stderr()).toMatch(/--baud: not an option of emulate uim/);
   });
 });
+
+describe('benchtwin emulate scanner --mode hid-pos|wedge', () => {
+  for (const mode of ['hid-pos', 'wedge'] as const) {
+    it(`${mode}: prints the HID endpoint, scans through the control API and counts the reports sent`, async () => {
+      const cli = runCli(['emulate', 'scanner', '--mode', mode, '--name', mode, '--json'], {
+        BENCHTWIN_RUNTIME_DIR: runtime,
+      });
+      try {
+        await until('the JSON line', () => cli.stdout().includes('\n'));
+        const line = JSON.parse(cli.stdout().split('\n')[0]!) as Record<string, string>;
+        expect(line).toMatchObject({ role: mode, transport: 'hid', path: `emu:hid/${mode}` });
+        const res = await postJson(`${line['control']}/scan`, { symbology: 'ean13', text: '4901234567894' });
+        expect(res.body).toMatchObject({ read: true, aim: ']E0' });
+        const state = (await (await fetch(line['control']!)).json()) as {
+          state: { reportsSent: number; mode: string };
+        };
+        // HID POS: one Scanned Data report; wedge: a key-down and a release per character of "]E0…\r\n".
+        expect(state.state).toMatchObject({ mode, reportsSent: mode === 'hid-pos' ? 1 : 2 * 18 });
+      } finally {
+        cli.child.kill('SIGTERM');
+        expect(await cli.exited).toBe(0);
+      }
+    });
+  }
+});

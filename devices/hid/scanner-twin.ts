@@ -1,0 +1,182 @@
+/**
+ * A USB HID barcode scanner twin: the scanner firmware behind an emulated HID device with node-hid's
+ * HIDAsync surface. HID POS mode (usage page 0x8C) sends Scanned Data reports laid out by its report
+ * descriptor and takes trigger reports; keyboard-wedge mode types the label as boot-keyboard key reports
+ * in the scanner's keyboard layout and follows the host's Caps Lock LED.
+ */
+import type { Clock } from '../../firmware-sim/clock.js';
+import { BOOT_KEYBOARD_DESCRIPTOR } from '../../firmware-sim/hid/descriptors/boot-keyboard.js';
+import { HID_POS_SCANNER_DESCRIPTOR } from '../../firmware-sim/hid/descriptors/hid-pos-scanner.js';
+import { decode as defaultDecode } from '../../firmware-sim/scanner/decode.js';
+import { ScannerFirmware, type ScanResult, type ScannerEvent } from '../../firmware-sim/scanner/engine.js';
+import {
+  encodeScannedData,
+  hidPosLayout,
+  parseTriggerReport,
+  type HidPosLayout,
+} from '../../firmware-sim/scanner/hid-pos.js';
+import type { KeyboardLayoutId } from '../../firmware-sim/scanner/keyboard-layouts.js';
+import type { ScannerProfile } from '../../firmware-sim/scanner/profile.js';
+import { symbologyInfo } from '../../firmware-sim/scanner/symbology.js';
+import type { DecodeFn, DecodedSymbol, ScanInput } from '../../firmware-sim/scanner/types.js';
+import {
+  encodeWedgeBytes,
+  parseLedReport,
+  WEDGE_PACING,
+  wedgeSchedule,
+} from '../../firmware-sim/scanner/wedge.js';
+import { EmulatedHidDevice } from './emulated-device.js';
+
+export type HidScannerMode = 'hid-pos' | 'wedge';
+
+/** USB identities of the twin per command set (the vendor's ids; product ids of their HID interfaces). */
+const USB_IDS: Record<ScannerProfile['commandSet'], { vendorId: number; productId: number }> = {
+  honeywell: { vendorId: 0x0c2e, productId: 0x0b61 },
+  'zebra-ssi': { vendorId: 0x05e0, productId: 0x1200 },
+};
+
+/** One USB interrupt interval between HID POS reports on the wall clock (full speed, bInterval 1). */
+const HID_POS_REPORT_INTERVAL_MS = 1;
+
+export interface HidScannerTwinOptions {
+  name: string;
+  profile: ScannerProfile;
+  mode: HidScannerMode;
+  clock: Clock;
+  /** Wedge: the scanner's keyboard country (default us). */
+  layout?: KeyboardLayoutId;
+  decode?: DecodeFn;
+}
+
+export class HidScannerTwin {
+  readonly device: EmulatedHidDevice;
+  /** The device's path as `benchtwin devices` and the control API show it (`emu:hid/<name>`). */
+  readonly path: string;
+  readonly mode: HidScannerMode;
+  readonly layout: KeyboardLayoutId;
+  readonly profile: ScannerProfile;
+  private fw: ScannerFirmware;
+  private readonly clock: Clock;
+  private readonly decode: DecodeFn;
+  private readonly posLayout: HidPosLayout | undefined;
+  private capsLock = false;
+  private reportsSent = 0;
+  private readonly listeners = new Set<
+    (event: ScannerEvent | { type: 'hid-reports'; count: number; skipped: string[] }) => void
+  >();
+
+  constructor(options: HidScannerTwinOptions) {
+    this.mode = options.mode;
+    this.layout = options.layout ?? 'us';
+    this.profile = options.profile;
+    this.clock = options.clock;
+    this.decode = options.decode ?? defaultDecode;
+    const ids = USB_IDS[options.profile.commandSet];
+    this.path = `emu:hid/${options.name}`;
+    this.device = new EmulatedHidDevice({
+      descriptor: options.mode === 'hid-pos' ? HID_POS_SCANNER_DESCRIPTOR : BOOT_KEYBOARD_DESCRIPTOR,
+      info: {
+        ...ids,
+        path: this.path,
+        manufacturer: options.profile.identity.manufacturer,
+        product: `${options.profile.identity.model} (${options.mode === 'hid-pos' ? 'HID POS' : 'keyboard'})`,
+        serialNumber: options.profile.identity.serialNumber,
+      },
+      clock: options.clock,
+      handler: { output: (report) => this.onOutputReport(report) },
+    });
+    this.posLayout = options.mode === 'hid-pos' ? hidPosLayout(this.device.descriptor) : undefined;
+    this.fw = this.boot();
+  }
+
+  get firmware(): ScannerFirmware {
+    return this.fw;
+  }
+
+  /** Reports handed to the host since start. */
+  get sent(): number {
+    return this.reportsSent;
+  }
+
+  /** The host's Caps Lock, as its last LED output report said (wedge). */
+  get hostCapsLock(): boolean {
+    return this.capsLock;
+  }
+
+  onEvent(
+    listener: (event: ScannerEvent | { type: 'hid-reports'; count: number; skipped: string[] }) => void,
+  ): void {
+    this.listeners.add(listener);
+  }
+
+  /** The user aims at a symbol and pulls the trigger. */
+  scan(input: ScanInput): ScanResult {
+    return this.fw.scan(input);
+  }
+
+  powerCycle(): void {
+    this.fw.powerOff();
+    this.fw = this.boot();
+  }
+
+  close(): void {
+    this.fw.powerOff();
+    this.device.close();
+  }
+
+  private boot(): ScannerFirmware {
+    // The serial formatter still runs (it gives the wedge its prefix, identifier and suffix); its wire is unused.
+    const fw = new ScannerFirmware({ profile: this.profile, clock: this.clock, decode: this.decode });
+    fw.on('read', (e) => this.send(e.symbol, e.bytes));
+    for (const type of ['read', 'beep', 'led', 'session-timeout', 'transmit-error'] as const) {
+      fw.on(type, (e) => this.emit(e));
+    }
+    return fw;
+  }
+
+  private send(symbol: DecodedSymbol, formatted: Uint8Array): void {
+    let reports: Uint8Array[];
+    let skipped: string[] = [];
+    /** Delay of each report after the one before (the device queues them serially). */
+    let gaps: number[];
+    if (this.posLayout) {
+      reports = encodeScannedData(this.posLayout, {
+        aim: symbol.aim,
+        data: symbol.data,
+        codeId: symbologyInfo(symbol.symbology).honeywellCodeId.charCodeAt(0),
+      });
+      gaps = reports.map(() => HID_POS_REPORT_INTERVAL_MS);
+    } else {
+      const typed = encodeWedgeBytes(formatted, { layout: this.layout, capsLock: this.capsLock });
+      reports = typed.reports;
+      skipped = typed.skipped;
+      const pacing =
+        this.profile.commandSet === 'honeywell' ? WEDGE_PACING.honeywell : WEDGE_PACING['zebra-slow'];
+      const at = wedgeSchedule(reports.length, pacing);
+      gaps = at.map((t, i) => (i === 0 ? 0 : t - at[i - 1]!));
+    }
+    reports.forEach((r, i) => {
+      this.device.queueInputReport(r, this.clock.virtual ? 0 : gaps[i]!);
+      this.reportsSent++;
+    });
+    this.emit({ type: 'hid-reports', count: reports.length, skipped });
+  }
+
+  private onOutputReport(report: Uint8Array): void {
+    try {
+      if (this.posLayout) {
+        const commands = parseTriggerReport(this.posLayout, report);
+        if (commands.initiateRead) this.fw.trigger();
+        if (commands.preventRead) this.fw.untrigger();
+      } else {
+        this.capsLock = parseLedReport(report).capsLock;
+      }
+    } catch {
+      // A malformed output report is ignored, as a scanner's firmware would.
+    }
+  }
+
+  private emit(event: ScannerEvent | { type: 'hid-reports'; count: number; skipped: string[] }): void {
+    for (const l of this.listeners) l(event);
+  }
+}

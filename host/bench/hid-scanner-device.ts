@@ -1,0 +1,111 @@
+/** A HID scanner twin on the bench (HID POS or keyboard wedge): scan, present, trigger, power-cycle. */
+import type { Clock } from '../../firmware-sim/clock.js';
+import { isKeyboardLayoutId, KEYBOARD_LAYOUTS } from '../../firmware-sim/scanner/keyboard-layouts.js';
+import type { ScannerProfile } from '../../firmware-sim/scanner/profile.js';
+import { HidScannerTwin, type HidScannerMode } from '../../devices/hid/scanner-twin.js';
+import type { BenchDevice, BenchEvent, DeviceSummary } from './device.js';
+import { describeScan, scanInputFrom } from './scanner-device.js';
+
+export function createHidScannerTwin(o: {
+  name: string;
+  profile: ScannerProfile;
+  mode: HidScannerMode;
+  layout: string | undefined;
+  transportText: string;
+  clock: Clock;
+}): HidScannerTwinDevice {
+  if (o.layout !== undefined && !isKeyboardLayoutId(o.layout)) {
+    throw new Error(`${o.transportText}: layout=${o.layout}: expected one of ${KEYBOARD_LAYOUTS.join(', ')}`);
+  }
+  if (o.layout !== undefined && o.mode !== 'wedge')
+    throw new Error(`${o.transportText}: layout= is an option of mode=wedge`);
+  const twin = new HidScannerTwin({
+    name: o.name,
+    profile: o.profile,
+    mode: o.mode,
+    clock: o.clock,
+    ...(o.layout !== undefined ? { layout: o.layout } : {}),
+  });
+  return new HidScannerTwinDevice(o.name, o.transportText, twin);
+}
+
+export class HidScannerTwinDevice implements BenchDevice {
+  readonly actions: Record<string, (body: unknown) => Promise<unknown>>;
+  private readonly listeners = new Set<(e: BenchEvent) => void>();
+
+  constructor(
+    readonly name: string,
+    private readonly transportText: string,
+    readonly twin: HidScannerTwin,
+  ) {
+    twin.onEvent((e) => {
+      if (e.type === 'hid-reports') this.emit('hid-reports', { count: e.count, skipped: e.skipped });
+      else if (e.type === 'read') this.emit('read', { symbology: e.symbol.symbology, aim: e.symbol.aim });
+      else if (e.type === 'beep') this.emit('beep', { kind: e.kind, volume: e.volume });
+      else if (e.type === 'led') this.emit('led', { state: e.state });
+      else this.emit(e.type, {});
+    });
+    this.actions = {
+      scan: async (body) => {
+        const result = describeScan(twin.scan(await scanInputFrom(body)));
+        this.emit('scan', { result });
+        return result;
+      },
+      present: async (body) => {
+        const empty =
+          body === undefined || (typeof body === 'object' && body !== null && Object.keys(body).length === 0);
+        const result = twin.firmware.present(empty ? undefined : await scanInputFrom(body));
+        return result ? describeScan(result) : { presented: !empty };
+      },
+      trigger: async () => describeScan(twin.firmware.trigger()),
+      untrigger: async () => {
+        twin.firmware.untrigger();
+        return { ok: true };
+      },
+      'power-cycle': async () => {
+        twin.powerCycle();
+        return { ok: true };
+      },
+    };
+  }
+
+  summary(): DeviceSummary {
+    return {
+      name: this.name,
+      role: this.name,
+      kind: 'scanner',
+      transport: this.transportText,
+      emulated: true,
+      endpoint: { transport: 'hid', path: this.twin.path },
+    };
+  }
+
+  state(): Record<string, unknown> {
+    const fw = this.twin.firmware;
+    return {
+      profile: this.twin.profile.name,
+      mode: this.twin.mode,
+      ...(this.twin.mode === 'wedge'
+        ? { layout: this.twin.layout, hostCapsLock: this.twin.hostCapsLock }
+        : {}),
+      path: this.twin.path,
+      reportsSent: this.twin.sent,
+      scanEnabled: fw.scanEnabled,
+      beeper: fw.beeper,
+      led: fw.led,
+    };
+  }
+
+  onEvent(listener: (event: BenchEvent) => void): void {
+    this.listeners.add(listener);
+  }
+
+  async close(): Promise<void> {
+    this.twin.close();
+  }
+
+  private emit(type: string, fields: Record<string, unknown>): void {
+    const event: BenchEvent = { time: Date.now(), device: this.name, type, ...fields };
+    for (const l of this.listeners) l(event);
+  }
+}
