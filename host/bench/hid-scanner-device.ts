@@ -4,7 +4,7 @@ import { isKeyboardLayoutId, KEYBOARD_LAYOUTS } from '../../firmware-sim/scanner
 import type { ScannerProfile } from '../../firmware-sim/scanner/profile.js';
 import { HidScannerTwin, type HidScannerMode } from '../../devices/hid/scanner-twin.js';
 import type { BenchDevice, BenchEvent, DeviceSummary } from './device.js';
-import { describeScan, scanInputFrom } from './scanner-device.js';
+import { scannerUserActions } from './scanner-device.js';
 
 export function createHidScannerTwin(o: {
   name: string;
@@ -45,28 +45,7 @@ export class HidScannerTwinDevice implements BenchDevice {
       else if (e.type === 'led') this.emit('led', { state: e.state });
       else this.emit(e.type, {});
     });
-    this.actions = {
-      scan: async (body) => {
-        const result = describeScan(twin.scan(await scanInputFrom(body)));
-        this.emit('scan', { result });
-        return result;
-      },
-      present: async (body) => {
-        const empty =
-          body === undefined || (typeof body === 'object' && body !== null && Object.keys(body).length === 0);
-        const result = twin.firmware.present(empty ? undefined : await scanInputFrom(body));
-        return result ? describeScan(result) : { presented: !empty };
-      },
-      trigger: async () => describeScan(twin.firmware.trigger()),
-      untrigger: async () => {
-        twin.firmware.untrigger();
-        return { ok: true };
-      },
-      'power-cycle': async () => {
-        twin.powerCycle();
-        return { ok: true };
-      },
-    };
+    this.actions = scannerUserActions(twin, (type, fields) => this.emit(type, fields));
   }
 
   summary(): DeviceSummary {

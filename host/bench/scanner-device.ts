@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Clock } from '../../firmware-sim/clock.js';
-import type { ScanResult } from '../../firmware-sim/scanner/engine.js';
+import type { ScanResult, ScannerFirmware } from '../../firmware-sim/scanner/engine.js';
 import { parseSymbology, SYMBOLOGIES, symbologyInfo } from '../../firmware-sim/scanner/symbology.js';
 import type { ScanInput } from '../../firmware-sim/scanner/types.js';
 import { getScannerProfile } from '../../devices/profiles/scanners.js';
@@ -67,6 +67,36 @@ export function describeScan(result: ScanResult): Record<string, unknown> {
     data: data.toString('latin1'),
     dataHex: data.toString('hex'),
     transmittedHex: Buffer.from(result.bytes).toString('hex'),
+  };
+}
+
+/** What the user does to any scanner twin, serial or HID: aim, present, trigger, untrigger, power-cycle. */
+export function scannerUserActions(
+  twin: { scan(input: ScanInput): ScanResult; readonly firmware: ScannerFirmware; powerCycle(): void },
+  emit: (type: string, fields: Record<string, unknown>) => void,
+): Record<string, (body: unknown) => Promise<unknown>> {
+  return {
+    scan: async (body) => {
+      const result = describeScan(twin.scan(await scanInputFrom(body)));
+      emit('scan', { result });
+      return result;
+    },
+    present: async (body) => {
+      const empty =
+        body === undefined || (typeof body === 'object' && body !== null && Object.keys(body).length === 0);
+      const result = twin.firmware.present(empty ? undefined : await scanInputFrom(body));
+      return result ? describeScan(result) : { presented: !empty };
+    },
+    trigger: async () => describeScan(twin.firmware.trigger()),
+    untrigger: async () => {
+      twin.firmware.untrigger();
+      return { ok: true };
+    },
+    'power-cycle': async () => {
+      twin.powerCycle();
+      emit('power-cycle', {});
+      return { ok: true };
+    },
   };
 }
 
@@ -165,22 +195,7 @@ export class ScannerTwinDevice implements BenchDevice {
     twin.port.on('unplugged', () => this.emit('unplugged', {}));
     twin.port.on('replugged', (pts) => this.emit('replugged', { pts }));
     this.actions = {
-      scan: async (body) => {
-        const result = twin.scan(await scanInputFrom(body));
-        this.emit('scan', { result: describeScan(result) });
-        return describeScan(result);
-      },
-      present: async (body) => {
-        const empty =
-          body === undefined || (typeof body === 'object' && body !== null && Object.keys(body).length === 0);
-        const result = twin.firmware.present(empty ? undefined : await scanInputFrom(body));
-        return result ? describeScan(result) : { presented: !empty };
-      },
-      trigger: async () => describeScan(twin.firmware.trigger()),
-      untrigger: async () => {
-        twin.firmware.untrigger();
-        return { ok: true };
-      },
+      ...scannerUserActions(twin, (type, fields) => this.emit(type, fields)),
       faults: async (body) => {
         const parsed = FaultsSchema.safeParse(body);
         if (!parsed.success) throw invalid('faults', parsed.error);
@@ -202,11 +217,6 @@ export class ScannerTwinDevice implements BenchDevice {
         if (twin.port.plugged) throw new ActionError('already plugged in', 409);
         twin.port.replug();
         return { plugged: true, pts: twin.port.ptsPath };
-      },
-      'power-cycle': async () => {
-        twin.powerCycle();
-        this.emit('power-cycle', {});
-        return { ok: true };
       },
     };
   }
