@@ -53,3 +53,19 @@ export interface BenchDevice {
   onEvent(listener: (event: BenchEvent) => void): void;
   close(): Promise<void>;
 }
+
+/** The event side of a bench device: its listeners, and events stamped with the time and the device's name. */
+export class DeviceEvents {
+  private readonly listeners = new Set<(event: BenchEvent) => void>();
+
+  constructor(private readonly device: string) {}
+
+  on(listener: (event: BenchEvent) => void): void {
+    this.listeners.add(listener);
+  }
+
+  emit(type: string, fields: Record<string, unknown> = {}): void {
+    const event: BenchEvent = { time: Date.now(), device: this.device, type, ...fields };
+    for (const l of this.listeners) l(event);
+  }
+}

@@ -3,8 +3,8 @@ import type { Clock } from '../../firmware-sim/clock.js';
 import { isKeyboardLayoutId, KEYBOARD_LAYOUTS } from '../../firmware-sim/scanner/keyboard-layouts.js';
 import type { ScannerProfile } from '../../firmware-sim/scanner/profile.js';
 import { HidScannerTwin, type HidScannerMode } from '../../devices/hid/scanner-twin.js';
-import type { BenchDevice, BenchEvent, DeviceSummary } from './device.js';
-import { scannerUserActions } from './scanner-device.js';
+import { DeviceEvents, type BenchDevice, type BenchEvent, type DeviceSummary } from './device.js';
+import { scannerEvent, scannerUserActions } from './scanner-device.js';
 
 export function createHidScannerTwin(o: {
   name: string;
@@ -31,21 +31,19 @@ export function createHidScannerTwin(o: {
 
 export class HidScannerTwinDevice implements BenchDevice {
   readonly actions: Record<string, (body: unknown) => Promise<unknown>>;
-  private readonly listeners = new Set<(e: BenchEvent) => void>();
+  private readonly events: DeviceEvents;
 
   constructor(
     readonly name: string,
     private readonly transportText: string,
     readonly twin: HidScannerTwin,
   ) {
+    this.events = new DeviceEvents(name);
     twin.onEvent((e) => {
-      if (e.type === 'hid-reports') this.emit('hid-reports', { count: e.count, skipped: e.skipped });
-      else if (e.type === 'read') this.emit('read', { symbology: e.symbol.symbology, aim: e.symbol.aim });
-      else if (e.type === 'beep') this.emit('beep', { kind: e.kind, volume: e.volume });
-      else if (e.type === 'led') this.emit('led', { state: e.state });
-      else this.emit(e.type, {});
+      if (e.type === 'hid-reports') this.events.emit('hid-reports', { count: e.count, skipped: e.skipped });
+      else this.events.emit(...scannerEvent(e));
     });
-    this.actions = scannerUserActions(twin, (type, fields) => this.emit(type, fields));
+    this.actions = scannerUserActions(twin, (type, fields) => this.events.emit(type, fields));
   }
 
   summary(): DeviceSummary {
@@ -76,15 +74,10 @@ export class HidScannerTwinDevice implements BenchDevice {
   }
 
   onEvent(listener: (event: BenchEvent) => void): void {
-    this.listeners.add(listener);
+    this.events.on(listener);
   }
 
   async close(): Promise<void> {
     this.twin.close();
-  }
-
-  private emit(type: string, fields: Record<string, unknown>): void {
-    const event: BenchEvent = { time: Date.now(), device: this.name, type, ...fields };
-    for (const l of this.listeners) l(event);
   }
 }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Clock } from '../../firmware-sim/clock.js';
-import type { ScanResult, ScannerFirmware } from '../../firmware-sim/scanner/engine.js';
+import type { ScanResult, ScannerEvent, ScannerFirmware } from '../../firmware-sim/scanner/engine.js';
 import { parseSymbology, SYMBOLOGIES, symbologyInfo } from '../../firmware-sim/scanner/symbology.js';
 import type { ScanInput } from '../../firmware-sim/scanner/types.js';
 import { getScannerProfile } from '../../devices/profiles/scanners.js';
@@ -11,7 +11,13 @@ import { parseLineSettings } from '../../devices/serial/line.js';
 import type { SerialCaptureSink } from '../../devices/serial/port.js';
 import { SerialScannerTwin } from '../../devices/serial/scanner-twin.js';
 import { FaultsSchema, type FaultsConfig } from './bench-file.js';
-import { ActionError, type BenchDevice, type BenchEvent, type DeviceSummary } from './device.js';
+import {
+  ActionError,
+  DeviceEvents,
+  type BenchDevice,
+  type BenchEvent,
+  type DeviceSummary,
+} from './device.js';
 import { createHidScannerTwin, type HidScannerTwinDevice } from './hid-scanner-device.js';
 
 const SCANNER_OPTIONS = ['mode', 'baud', 'dataBits', 'parity', 'stopBits', 'seed', 'layout'] as const;
@@ -68,6 +74,20 @@ export function describeScan(result: ScanResult): Record<string, unknown> {
     dataHex: data.toString('hex'),
     transmittedHex: Buffer.from(result.bytes).toString('hex'),
   };
+}
+
+/** A scanner firmware event as a bench event: its type and the fields the control API streams. */
+export function scannerEvent(e: ScannerEvent): [string, Record<string, unknown>] {
+  switch (e.type) {
+    case 'read':
+      return ['read', { symbology: e.symbol.symbology, aim: e.symbol.aim }];
+    case 'beep':
+      return ['beep', { kind: e.kind, volume: e.volume }];
+    case 'led':
+      return ['led', { state: e.state }];
+    default:
+      return [e.type, {}];
+  }
 }
 
 /** What the user does to any scanner twin, serial or HID: aim, present, trigger, untrigger, power-cycle. */
@@ -166,36 +186,24 @@ export async function createScannerTwin(
 
 export class ScannerTwinDevice implements BenchDevice {
   readonly actions: Record<string, (body: unknown) => Promise<unknown>>;
-  private readonly listeners = new Set<(e: BenchEvent) => void>();
+  private readonly events: DeviceEvents;
 
   constructor(
     readonly name: string,
     private readonly transportText: string,
     readonly twin: SerialScannerTwin,
   ) {
+    this.events = new DeviceEvents(name);
     twin.onFirmwareEvent((e) => {
-      switch (e.type) {
-        case 'read':
-          this.emit('read', {
-            symbology: e.symbol.symbology,
-            aim: e.symbol.aim,
-            bytes: Buffer.from(e.bytes).toString('hex'),
-          });
-          break;
-        case 'beep':
-          this.emit('beep', { kind: e.kind, volume: e.volume });
-          break;
-        case 'led':
-          this.emit('led', { state: e.state });
-          break;
-        default:
-          this.emit(e.type, {});
-      }
+      const [type, fields] = scannerEvent(e);
+      // The serial twin's read also names the bytes it put on the line.
+      const bytes = e.type === 'read' ? { bytes: Buffer.from(e.bytes).toString('hex') } : {};
+      this.events.emit(type, { ...fields, ...bytes });
     });
-    twin.port.on('unplugged', () => this.emit('unplugged', {}));
-    twin.port.on('replugged', (pts) => this.emit('replugged', { pts }));
+    twin.port.on('unplugged', () => this.events.emit('unplugged', {}));
+    twin.port.on('replugged', (pts) => this.events.emit('replugged', { pts }));
     this.actions = {
-      ...scannerUserActions(twin, (type, fields) => this.emit(type, fields)),
+      ...scannerUserActions(twin, (type, fields) => this.events.emit(type, fields)),
       faults: async (body) => {
         const parsed = FaultsSchema.safeParse(body);
         if (!parsed.success) throw invalid('faults', parsed.error);
@@ -205,7 +213,7 @@ export class ScannerTwinDevice implements BenchDevice {
         } catch (err) {
           throw new ActionError(`faults: ${(err as Error).message}`);
         }
-        this.emit('faults', { faults });
+        this.events.emit('faults', { faults });
         return { faults: twin.port.faults };
       },
       unplug: async () => {
@@ -253,15 +261,10 @@ export class ScannerTwinDevice implements BenchDevice {
   }
 
   onEvent(listener: (event: BenchEvent) => void): void {
-    this.listeners.add(listener);
+    this.events.on(listener);
   }
 
   async close(): Promise<void> {
     this.twin.close();
-  }
-
-  private emit(type: string, fields: Record<string, unknown>): void {
-    const event: BenchEvent = { time: Date.now(), device: this.name, type, ...fields };
-    for (const l of this.listeners) l(event);
   }
 }

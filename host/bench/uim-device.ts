@@ -9,7 +9,13 @@ import type { UimCard } from '../../firmware-sim/uim/card-os.js';
 import { loadCardFixtures, type CardProfile } from '../../devices/profiles/cards.js';
 import { openStoredCard } from '../../devices/smartcard/eeprom-store.js';
 import { readerNameForPort, VpcdBridge } from '../../devices/smartcard/vpcd.js';
-import { ActionError, type BenchDevice, type BenchEvent, type DeviceSummary } from './device.js';
+import {
+  ActionError,
+  DeviceEvents,
+  type BenchDevice,
+  type BenchEvent,
+  type DeviceSummary,
+} from './device.js';
 
 export const DEFAULT_VPCD = '127.0.0.1:35963';
 const UIM_OPTIONS = ['vpcd'] as const;
@@ -69,7 +75,7 @@ export class UimTwinDevice implements BenchDevice {
   readonly actions: Record<string, (body: unknown) => Promise<unknown>>;
   readonly readerName: string;
   private bridge: VpcdBridge | undefined;
-  private readonly listeners = new Set<(e: BenchEvent) => void>();
+  private readonly events: DeviceEvents;
   private exchanges = 0;
 
   constructor(
@@ -78,6 +84,7 @@ export class UimTwinDevice implements BenchDevice {
     readonly card: UimCard,
     private readonly vpcd: { host: string; port: number },
   ) {
+    this.events = new DeviceEvents(name);
     this.readerName = vpcdSlotName(vpcd.port);
     this.insert();
     this.actions = {
@@ -101,7 +108,7 @@ export class UimTwinDevice implements BenchDevice {
         if (!this.card.powered) this.card.powerOn();
         const command = Buffer.from(parsed.data.apdu.replace(/\s/g, ''), 'hex');
         const response = this.card.transmit(command);
-        this.emit('apdu', { command: hex(command), response: hex(response), via: 'control' });
+        this.events.emit('apdu', { command: hex(command), response: hex(response), via: 'control' });
         return { response: hex(response), sw: hex(response.subarray(-2)) };
       },
     };
@@ -142,7 +149,7 @@ export class UimTwinDevice implements BenchDevice {
   }
 
   onEvent(listener: (event: BenchEvent) => void): void {
-    this.listeners.add(listener);
+    this.events.on(listener);
   }
 
   async close(): Promise<void> {
@@ -151,11 +158,11 @@ export class UimTwinDevice implements BenchDevice {
 
   private insert(): void {
     const bridge = new VpcdBridge(this.card, { ...this.vpcd, readerName: this.readerName });
-    bridge.on('connected', () => this.emit('inserted', { reader: this.readerName }));
-    bridge.on('disconnected', (reason) => this.emit('reader-lost', { reason }));
+    bridge.on('connected', () => this.events.emit('inserted', { reader: this.readerName }));
+    bridge.on('disconnected', (reason) => this.events.emit('reader-lost', { reason }));
     bridge.on('exchange', (command, response) => {
       this.exchanges++;
-      this.emit('apdu', { command: hex(command), response: hex(response), via: 'pcsc' });
+      this.events.emit('apdu', { command: hex(command), response: hex(response), via: 'pcsc' });
     });
     this.bridge = bridge;
   }
@@ -165,10 +172,5 @@ export class UimTwinDevice implements BenchDevice {
     this.bridge = undefined;
     if (bridge) await bridge.close();
     this.card.powerOff();
-  }
-
-  private emit(type: string, fields: Record<string, unknown>): void {
-    const event: BenchEvent = { time: Date.now(), device: this.name, type, ...fields };
-    for (const l of this.listeners) l(event);
   }
 }
