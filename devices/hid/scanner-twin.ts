@@ -25,7 +25,13 @@ import {
   WEDGE_PACING,
   wedgeSchedule,
 } from '../../firmware-sim/scanner/wedge.js';
-import { EmulatedHidDevice } from './emulated-device.js';
+import {
+  HidDescriptorError,
+  parseReportDescriptor,
+  type HidReportDescriptor,
+} from '../../firmware-sim/hid/descriptor.js';
+import { EmulatedHidDevice, HidDeviceError, type HidDeviceInfo } from './emulated-device.js';
+import { attachEmulatedHid, detachEmulatedHid, type EmulatedHidFunction } from './hid-bus.js';
 
 export type HidScannerMode = 'hid-pos' | 'wedge';
 
@@ -46,24 +52,35 @@ export interface HidScannerTwinOptions {
   /** Wedge: the scanner's keyboard country (default us). */
   layout?: KeyboardLayoutId;
   decode?: DecodeFn;
+  /** Plug into this process's HID bus so `openHidDevice(path)` finds it (default true). */
+  attach?: boolean;
 }
 
-export class HidScannerTwin {
-  readonly device: EmulatedHidDevice;
+type TwinEvent = ScannerEvent | { type: 'hid-reports'; count: number; skipped: string[] };
+
+/**
+ * The twin is a USB function: each host open gets its own handle (as each open(2) of a hidraw node does),
+ * and every open handle receives the input reports.
+ */
+export class HidScannerTwin implements EmulatedHidFunction {
   /** The device's path as `benchtwin devices` and the control API show it (`emu:hid/<name>`). */
   readonly path: string;
   readonly mode: HidScannerMode;
   readonly layout: KeyboardLayoutId;
   readonly profile: ScannerProfile;
+  readonly descriptorBytes: Uint8Array;
+  readonly descriptor: HidReportDescriptor;
   private fw: ScannerFirmware;
   private readonly clock: Clock;
   private readonly decode: DecodeFn;
   private readonly posLayout: HidPosLayout | undefined;
+  private readonly deviceInfo: HidDeviceInfo;
+  private readonly handles = new Set<EmulatedHidDevice>();
+  private readonly attach: boolean;
+  private pluggedIn = false;
   private capsLock = false;
   private reportsSent = 0;
-  private readonly listeners = new Set<
-    (event: ScannerEvent | { type: 'hid-reports'; count: number; skipped: string[] }) => void
-  >();
+  private readonly listeners = new Set<(event: TwinEvent) => void>();
 
   constructor(options: HidScannerTwinOptions) {
     this.mode = options.mode;
@@ -71,23 +88,87 @@ export class HidScannerTwin {
     this.profile = options.profile;
     this.clock = options.clock;
     this.decode = options.decode ?? defaultDecode;
-    const ids = USB_IDS[options.profile.commandSet];
+    this.attach = options.attach ?? true;
     this.path = `emu:hid/${options.name}`;
-    this.device = new EmulatedHidDevice({
-      descriptor: options.mode === 'hid-pos' ? HID_POS_SCANNER_DESCRIPTOR : BOOT_KEYBOARD_DESCRIPTOR,
-      info: {
-        ...ids,
-        path: this.path,
-        manufacturer: options.profile.identity.manufacturer,
-        product: `${options.profile.identity.model} (${options.mode === 'hid-pos' ? 'HID POS' : 'keyboard'})`,
-        serialNumber: options.profile.identity.serialNumber,
-      },
-      clock: options.clock,
+    this.descriptorBytes = options.mode === 'hid-pos' ? HID_POS_SCANNER_DESCRIPTOR : BOOT_KEYBOARD_DESCRIPTOR;
+    try {
+      this.descriptor = parseReportDescriptor(this.descriptorBytes);
+    } catch (e) {
+      if (e instanceof HidDescriptorError)
+        throw new HidDeviceError(`invalid report descriptor: ${e.message}`);
+      throw e;
+    }
+    const top = this.descriptor.collections[0];
+    this.deviceInfo = {
+      ...USB_IDS[options.profile.commandSet],
+      path: this.path,
+      manufacturer: options.profile.identity.manufacturer,
+      product: `${options.profile.identity.model} (${options.mode === 'hid-pos' ? 'HID POS' : 'keyboard'})`,
+      serialNumber: options.profile.identity.serialNumber,
+      release: 0,
+      interface: 0,
+      usagePage: top?.usagePage,
+      usage: top?.usage,
+    };
+    this.posLayout = options.mode === 'hid-pos' ? hidPosLayout(this.descriptor) : undefined;
+    this.fw = this.boot();
+    this.plug();
+  }
+
+  // ——— the USB function, as the bus sees it ———
+
+  info(): HidDeviceInfo {
+    return { ...this.deviceInfo };
+  }
+
+  /** A new host handle with node-hid's HIDAsync surface. */
+  open(): EmulatedHidDevice {
+    if (!this.pluggedIn) throw new HidDeviceError(`could not open HID device: ${this.path} is unplugged`);
+    const handle = new EmulatedHidDevice({
+      descriptor: this.descriptorBytes,
+      info: this.deviceInfo,
+      clock: this.clock,
       handler: { output: (report) => this.onOutputReport(report) },
     });
-    this.posLayout = options.mode === 'hid-pos' ? hidPosLayout(this.device.descriptor) : undefined;
-    this.fw = this.boot();
+    const close = handle.close.bind(handle);
+    handle.close = async (): Promise<void> => {
+      this.handles.delete(handle);
+      await close();
+    };
+    this.handles.add(handle);
+    return handle;
   }
+
+  get plugged(): boolean {
+    return this.pluggedIn;
+  }
+
+  /** Handles the host holds open. */
+  get openHandles(): number {
+    return this.handles.size;
+  }
+
+  /** Pull the cable: every open handle fails and the path leaves the bus until replug. */
+  unplug(): void {
+    if (!this.pluggedIn) return;
+    this.pluggedIn = false;
+    if (this.attach) detachEmulatedHid(this.path, this);
+    for (const h of this.handles) h.disconnect();
+    this.handles.clear();
+    // A re-enumerated keyboard starts with its LEDs off until the host sets them again.
+    this.capsLock = false;
+  }
+
+  replug(): void {
+    if (!this.pluggedIn) this.plug();
+  }
+
+  private plug(): void {
+    this.pluggedIn = true;
+    if (this.attach) attachEmulatedHid(this.path, this);
+  }
+
+  // ——— the scanner ———
 
   get firmware(): ScannerFirmware {
     return this.fw;
@@ -103,9 +184,7 @@ export class HidScannerTwin {
     return this.capsLock;
   }
 
-  onEvent(
-    listener: (event: ScannerEvent | { type: 'hid-reports'; count: number; skipped: string[] }) => void,
-  ): void {
+  onEvent(listener: (event: TwinEvent) => void): void {
     this.listeners.add(listener);
   }
 
@@ -121,7 +200,10 @@ export class HidScannerTwin {
 
   close(): void {
     this.fw.powerOff();
-    this.device.close();
+    if (this.pluggedIn && this.attach) detachEmulatedHid(this.path, this);
+    this.pluggedIn = false;
+    for (const h of [...this.handles]) void h.close();
+    this.handles.clear();
   }
 
   private boot(): ScannerFirmware {
@@ -156,7 +238,7 @@ export class HidScannerTwin {
       gaps = at.map((t, i) => (i === 0 ? 0 : t - at[i - 1]!));
     }
     reports.forEach((r, i) => {
-      this.device.queueInputReport(r, this.clock.virtual ? 0 : gaps[i]!);
+      for (const h of this.handles) h.queueInputReport(r, this.clock.virtual ? 0 : gaps[i]!);
       this.reportsSent++;
     });
     this.emit({ type: 'hid-reports', count: reports.length, skipped });
@@ -176,7 +258,7 @@ export class HidScannerTwin {
     }
   }
 
-  private emit(event: ScannerEvent | { type: 'hid-reports'; count: number; skipped: string[] }): void {
+  private emit(event: TwinEvent): void {
     for (const l of this.listeners) l(event);
   }
 }

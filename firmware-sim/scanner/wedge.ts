@@ -132,29 +132,35 @@ function controlFor(ch: string): string | undefined {
 }
 
 /**
- * Host side: boot keyboard reports → text, with the host's layout. A key counts when it appears in a
- * report and was not down in the previous one. Malformed reports (not 8 bytes) are a `WedgeError`.
+ * Host side, one report at a time: what a keyboard driver does with boot reports. A key counts when it
+ * appears in a report and was not down in the previous one. Malformed reports (not 8 bytes) are a
+ * `WedgeError` and leave the state as it was.
  */
-export function decodeWedgeReports(
-  reports: Iterable<Uint8Array>,
-  options: WedgeDecodeOptions,
-): WedgeDecoding {
-  const l = keyboardLayout(options.layout);
-  const controlByStroke = new Map<string, number>();
-  for (const [code, stroke] of l.controlKeys) controlByStroke.set(`${stroke.usage}`, code);
-  const caps = options.capsLock ?? false;
-  let text = '';
-  let unmapped = 0;
-  let rollOver = 0;
-  let down = new Set<number>();
-  for (const report of reports) {
+export class WedgeKeyDecoder {
+  private readonly layout: ReturnType<typeof keyboardLayout>;
+  private readonly controlByUsage = new Map<number, number>();
+  private down = new Set<number>();
+  /** The host's Caps Lock. */
+  capsLock: boolean;
+  unmapped = 0;
+  rollOver = 0;
+
+  constructor(options: WedgeDecodeOptions) {
+    this.layout = keyboardLayout(options.layout);
+    for (const [code, stroke] of this.layout.controlKeys) this.controlByUsage.set(stroke.usage, code);
+    this.capsLock = options.capsLock ?? false;
+  }
+
+  /** The characters this report types ('' for a release or a key that types nothing). */
+  push(report: Uint8Array): string {
     if (report.length !== BOOT_KEYBOARD_REPORT_BYTES) {
       throw new WedgeError(`a boot keyboard report has 8 bytes, not ${report.length}`);
     }
     const keys = report.subarray(2);
     if (keys.includes(ERROR_ROLL_OVER)) {
-      rollOver++;
-      continue;
+      // The host keeps the previous key state on a phantom-state report.
+      this.rollOver++;
+      return '';
     }
     const modifiers = report[0] as number;
     const now = new Set<number>();
@@ -163,33 +169,50 @@ export function decodeWedgeReports(
     const alt = (modifiers & Modifier.LEFT_ALT) !== 0;
     const altGr = (modifiers & Modifier.RIGHT_ALT) !== 0 || (ctrl && alt);
     const shift = (modifiers & (Modifier.LEFT_SHIFT | Modifier.RIGHT_SHIFT)) !== 0;
+    let text = '';
     for (const usage of now) {
-      if (down.has(usage)) continue;
+      if (this.down.has(usage)) continue;
       const fixed = FIXED_KEYS.get(usage);
       if (fixed !== undefined) {
         text += fixed;
         continue;
       }
-      const levels = l.keys.get(usage);
+      const levels = this.layout.keys.get(usage);
       if (ctrl && !altGr) {
-        const code = controlByStroke.get(`${usage}`);
+        const code = this.controlByUsage.get(usage);
         const control = code !== undefined ? String.fromCharCode(code) : levels && controlFor(levels[0]);
         if (control) text += control;
-        else unmapped++;
+        else this.unmapped++;
         continue;
       }
       if (!levels) {
-        unmapped++;
+        this.unmapped++;
         continue;
       }
-      const shifted = caps && capsLockApplies(levels) ? !shift : shift;
+      const shifted = this.capsLock && capsLockApplies(levels) ? !shift : shift;
       const ch = levels[(altGr ? 2 : 0) + (shifted ? 1 : 0)] ?? '';
       if (ch) text += ch;
-      else unmapped++;
+      else this.unmapped++;
     }
-    down = now;
+    this.down = now;
+    return text;
   }
-  return { text, unmapped, rollOver };
+
+  /** Forget keys held (a new device, or input lost). */
+  reset(): void {
+    this.down = new Set();
+  }
+}
+
+/** Host side: boot keyboard reports → text, with the host's layout (see `WedgeKeyDecoder`). */
+export function decodeWedgeReports(
+  reports: Iterable<Uint8Array>,
+  options: WedgeDecodeOptions,
+): WedgeDecoding {
+  const decoder = new WedgeKeyDecoder(options);
+  let text = '';
+  for (const report of reports) text += decoder.push(report);
+  return { text, unmapped: decoder.unmapped, rollOver: decoder.rollOver };
 }
 
 const FIXED_KEYS: ReadonlyMap<number, string> = new Map([

@@ -10,7 +10,7 @@ import type { BenchConfig, RoleConfig } from './bench-file.js';
 import { ControlApi } from './control-api.js';
 import type { BenchDevice } from './device.js';
 import { benchRuntimeDir, removeBenchRecord, writeBenchRecord } from './registry.js';
-import { RealPcscDevice, RealSerialDevice } from './real-device.js';
+import { RealInputDevice, RealPcscDevice, RealSerialDevice } from './real-device.js';
 import { createScannerTwin } from './scanner-device.js';
 import { createUimTwin } from './uim-device.js';
 
@@ -75,8 +75,10 @@ async function createDevice(
   }
   if (t.scheme === 'serial') return new RealSerialDevice(role.role, t, role.transportText);
   if (t.scheme === 'pcsc') return new RealPcscDevice(role.role, t.address, role.transportText);
+  if (t.scheme === 'hid' || t.scheme === 'evdev')
+    return new RealInputDevice(role.role, t, role.transportText);
   throw new Error(
-    `role "${role.role}": transport "${t.scheme}:" is not served yet (serial:, pcsc: and emu: are)`,
+    `role "${role.role}": transport "${t.scheme}:" is not served yet (serial:, hid:, evdev:, pcsc: and emu: are)`,
   );
 }
 

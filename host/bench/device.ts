@@ -1,8 +1,11 @@
 /** What the bench and its control API know of a device, real or emulated. */
 
 export interface DeviceEndpoint {
-  /** How the host reaches it: `serial` = a path opened with serialport. */
-  transport: 'serial' | 'hid' | 'ble' | 'pcsc';
+  /**
+   * How the host reaches it: `serial` = a path opened with serialport; `hid` = a path opened through the HID
+   * bus (node-hid or an emulated device); `evdev` = a keyboard's event device.
+   */
+  transport: 'serial' | 'hid' | 'evdev' | 'ble' | 'pcsc';
   /** Stable path (a symlink for twins, like /dev/serial/by-id). */
   path?: string;
   /** Current pseudo-terminal behind the stable path (twins only). */

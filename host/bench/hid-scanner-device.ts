@@ -3,7 +3,13 @@ import type { Clock } from '../../firmware-sim/clock.js';
 import { isKeyboardLayoutId, KEYBOARD_LAYOUTS } from '../../firmware-sim/scanner/keyboard-layouts.js';
 import type { ScannerProfile } from '../../firmware-sim/scanner/profile.js';
 import { HidScannerTwin, type HidScannerMode } from '../../devices/hid/scanner-twin.js';
-import { DeviceEvents, type BenchDevice, type BenchEvent, type DeviceSummary } from './device.js';
+import {
+  ActionError,
+  DeviceEvents,
+  type BenchDevice,
+  type BenchEvent,
+  type DeviceSummary,
+} from './device.js';
 import { scannerEvent, scannerUserActions } from './scanner-device.js';
 
 export function createHidScannerTwin(o: {
@@ -43,7 +49,21 @@ export class HidScannerTwinDevice implements BenchDevice {
       if (e.type === 'hid-reports') this.events.emit('hid-reports', { count: e.count, skipped: e.skipped });
       else this.events.emit(...scannerEvent(e));
     });
-    this.actions = scannerUserActions(twin, (type, fields) => this.events.emit(type, fields));
+    this.actions = {
+      ...scannerUserActions(twin, (type, fields) => this.events.emit(type, fields)),
+      unplug: async () => {
+        if (!twin.plugged) throw new ActionError('already unplugged', 409);
+        twin.unplug();
+        this.events.emit('unplugged', {});
+        return { plugged: false };
+      },
+      replug: async () => {
+        if (twin.plugged) throw new ActionError('already plugged in', 409);
+        twin.replug();
+        this.events.emit('replugged', { path: twin.path });
+        return { plugged: true, path: twin.path };
+      },
+    };
   }
 
   summary(): DeviceSummary {
@@ -66,6 +86,8 @@ export class HidScannerTwinDevice implements BenchDevice {
         ? { layout: this.twin.layout, hostCapsLock: this.twin.hostCapsLock }
         : {}),
       path: this.twin.path,
+      plugged: this.twin.plugged,
+      openHandles: this.twin.openHandles,
       reportsSent: this.twin.sent,
       scanEnabled: fw.scanEnabled,
       beeper: fw.beeper,

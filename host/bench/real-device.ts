@@ -1,7 +1,7 @@
 /** A real serial device on the bench: the bench only names it; the host opens it as it is. */
 import { existsSync, realpathSync } from 'node:fs';
 import type { BenchDevice, DeviceSummary } from './device.js';
-import type { SerialTransport } from './transport.js';
+import type { OtherTransport, SerialTransport } from './transport.js';
 
 export class RealSerialDevice implements BenchDevice {
   readonly actions = {};
@@ -73,6 +73,47 @@ export class RealPcscDevice implements BenchDevice {
 
   state(): Record<string, unknown> {
     return { reader: this.reader, status: 'POST status to ask pcscd' };
+  }
+
+  onEvent(): void {}
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * A real USB HID device (`hid:<vid>:<pid>[:<serial>]`) or keyboard event device (`evdev:/dev/input/…`):
+ * the bench names it; the host driver opens it through node-hid or the event interface.
+ */
+export class RealInputDevice implements BenchDevice {
+  readonly actions = {};
+
+  constructor(
+    private readonly name: string,
+    private readonly transport: OtherTransport,
+    private readonly transportText: string,
+  ) {}
+
+  /** The path a driver opens: `hid:…` as written, the event device's file for evdev. */
+  get path(): string {
+    return `${this.transport.scheme}:${this.transport.address}`;
+  }
+
+  summary(): DeviceSummary {
+    return {
+      name: this.name,
+      role: this.name,
+      kind: this.transport.scheme === 'hid' ? 'hid' : 'keyboard',
+      transport: this.transportText,
+      emulated: false,
+      endpoint: { transport: this.transport.scheme, path: this.path },
+    };
+  }
+
+  state(): Record<string, unknown> {
+    return {
+      ...(this.transport.scheme === 'evdev' ? { present: existsSync(this.transport.address) } : {}),
+      options: this.transport.options,
+    };
   }
 
   onEvent(): void {}

@@ -2,11 +2,13 @@
  * Transport strings name a device, real or emulated, in one line (in the style of Bumble's `usb:0`):
  *   serial:/dev/ttyACM0?baud=9600&protocol=ssi     a real serial device
  *   emu:scanner/honeywell-1900?mode=serial         an emulated twin of a profile
- *   hid:0c2e:0b61, ble:hci0, pcsc:<reader>         later transports (parsed, not yet served)
+ *   hid:0c2e:0b61?protocol=hid-pos                  a real USB HID device (through node-hid)
+ *   evdev:/dev/input/by-id/…-event-kbd              a real keyboard-wedge scanner's key events
+ *   ble:hci0, pcsc:<reader>                         other real devices
  * A bench file maps roles to these strings: it is the only place where real or emulated is decided.
  */
 
-export type TransportScheme = 'serial' | 'emu' | 'hid' | 'ble' | 'pcsc';
+export type TransportScheme = 'serial' | 'emu' | 'hid' | 'evdev' | 'ble' | 'pcsc';
 
 export interface SerialTransport {
   scheme: 'serial';
@@ -24,7 +26,7 @@ export interface EmulatedTransport {
 }
 
 export interface OtherTransport {
-  scheme: 'hid' | 'ble' | 'pcsc';
+  scheme: 'hid' | 'evdev' | 'ble' | 'pcsc';
   address: string;
   options: Record<string, string>;
 }
@@ -41,10 +43,10 @@ export class TransportError extends Error {
   }
 }
 
-const SCHEMES: readonly TransportScheme[] = ['serial', 'emu', 'hid', 'ble', 'pcsc'];
+const SCHEMES: readonly TransportScheme[] = ['serial', 'emu', 'hid', 'evdev', 'ble', 'pcsc'];
 
 export const TRANSPORT_EXAMPLES =
-  'serial:/dev/ttyACM0?baud=9600, emu:scanner/honeywell-1900?mode=serial, hid:0c2e:0b61, ble:hci0 or pcsc:<reader name>';
+  'serial:/dev/ttyACM0?baud=9600, emu:scanner/honeywell-1900?mode=serial, hid:0c2e:0b61, evdev:/dev/input/event3, ble:hci0 or pcsc:<reader name>';
 
 function parseQuery(input: string, query: string): Record<string, string> {
   const options: Record<string, string> = {};
@@ -88,6 +90,10 @@ export function parseTransport(input: string): Transport {
       if (!m) throw new TransportError(input, 'emu:<kind>/<profile>, e.g. emu:scanner/honeywell-1900');
       return { scheme, kind: m[1]!, profile: m[2]!, options };
     }
+    case 'evdev':
+      if (!address.startsWith('/'))
+        throw new TransportError(input, 'an absolute event device path, e.g. evdev:/dev/input/event3');
+      return { scheme, address, options };
     default:
       if (address === '') throw new TransportError(input, `an address after "${scheme}:"`);
       return { scheme, address, options };

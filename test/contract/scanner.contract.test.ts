@@ -1,6 +1,6 @@
 /**
- * The Scanner contract: one driver test, run unchanged against the twin in each command-set profile and
- * against a real scanner when BENCHTWIN_REAL_SCANNER names one (reported skipped otherwise).
+ * The Scanner contract: one driver test, run unchanged against the twin in each command-set profile (serial),
+ * the HID POS and keyboard-wedge twins, and against a real scanner when BENCHTWIN_REAL_SCANNER names one (reported skipped otherwise).
  * Real parts throughout: serialport on a pseudo-terminal (or the real device), the control API over HTTP.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -32,10 +32,12 @@ const real = realTarget();
 const suites: { name: string; make: (() => Promise<ScannerTarget>) | undefined; reason?: string }[] = [
   { name: 'twin honeywell-1900 (Honeywell serial commands)', make: () => twinTarget('honeywell-1900') },
   { name: 'twin zebra-ds4308 (Zebra SSI)', make: () => twinTarget('zebra-ds4308') },
+  { name: 'twin honeywell-1900 as USB HID POS', make: () => twinTarget('honeywell-1900', 'hid-pos') },
+  { name: 'twin honeywell-1900 as a USB keyboard wedge', make: () => twinTarget('honeywell-1900', 'wedge') },
   real
     ? { name: real.name, make: async () => real }
     : {
-        name: 'real scanner — skipped: set BENCHTWIN_REAL_SCANNER=serial:<path>?protocol=honeywell|ssi to run',
+        name: 'real scanner — skipped: set BENCHTWIN_REAL_SCANNER=serial:<path>?protocol=…, hid:<vid>:<pid>?protocol=hid-pos|wedge or evdev:<event device> to run',
         make: undefined,
       },
 ];

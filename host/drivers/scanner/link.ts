@@ -6,6 +6,7 @@ import type { Clock } from '../../../firmware-sim/clock.js';
 import { SerialFramer, labelStart } from './framing.js';
 import { decodeSerialLabel, labelMayContain } from './label.js';
 import type { DecodedLabel, SymbologyIdMode } from './label.js';
+import type { PortConnection } from './port.js';
 import type { UposException } from './upos.js';
 
 export interface LinkContext {
@@ -21,8 +22,13 @@ export interface LinkContext {
 }
 
 export interface ScannerLink {
-  /** Bytes from the port, in whatever chunks they came. */
+  /** Bytes from the port, in whatever chunks they came (HID: one report per call). */
   receive(chunk: Buffer): void;
+  /**
+   * A device was opened on the path (at claim, and again after a replug): read what it is (a HID report
+   * descriptor). Throws a UposException when it is not a device this link can read.
+   */
+  connected?(conn: PortConnection): void;
   /** Put the scanner in the mode the driver reads (symbology ids, suffix, packet format). */
   configure(): Promise<void>;
   enableScanning(): Promise<void>;

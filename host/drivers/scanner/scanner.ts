@@ -1,9 +1,12 @@
 /**
- * A UnifiedPOS Scanner device control (UPOS 1.16, Scanner chapter) for serial scanners: Honeywell serial
- * commands, Zebra SSI, or a plain serial scanner configured by hand.
+ * A UnifiedPOS Scanner device control (UPOS 1.16, Scanner chapter) for serial scanners (Honeywell serial
+ * commands, Zebra SSI, or a plain serial scanner configured by hand) and USB HID scanners (HID POS, or a
+ * keyboard wedge read as HID reports or as the operating system's key events).
  *
- * It opens a path with `serialport` exactly as it would open /dev/ttyACM0; whatever sits behind the path
- * (a scanner, a USB-serial adapter, a pseudo-terminal) is none of its business.
+ * It opens a path exactly as it would open a real device — a serial path with `serialport`, a HID path
+ * through node-hid's surface (`hid:<vid>:<pid>`, `/dev/hidrawN`, `emu:hid/<name>`), an event device
+ * (`evdev:/dev/input/…`); whatever sits behind the path (a scanner, an adapter, a pseudo-terminal, a twin)
+ * is none of its business.
  *
  * UPOS life cycle: open → claim → setDeviceEnabled(true) → dataEventEnabled = true; DataEvent …;
  * setDeviceEnabled(false) → release → close. Input model (UPOS "Device Input Model"):
@@ -19,18 +22,21 @@
  * Where UPOS leaves room, see the notes on `claim`, `open`, `close`, `powerNotify` and the links.
  */
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
-import { SerialPort } from 'serialport';
 import { SystemClock } from '../../../firmware-sim/clock.js';
 import type { Clock, TimerHandle } from '../../../firmware-sim/clock.js';
 import type { HoneywellMenuCommand } from '../../../firmware-sim/scanner/honeywell.js';
 import { ScanDataType } from '../../../firmware-sim/scanner/symbology.js';
 import type { SsiParam } from '../../../firmware-sim/scanner/ssi.js';
+import { EvdevScannerPort } from './evdev-port.js';
 import { DEFAULT_MAX_FRAME_LENGTH } from './framing.js';
+import { HidPosLink } from './hid-pos-link.js';
+import { HidScannerPort } from './hid-port.js';
 import { HoneywellLink } from './honeywell-link.js';
 import type { DecodedLabel, SymbologyIdMode } from './label.js';
 import { PlainSerialLink } from './link.js';
 import type { LinkContext, ScannerLink, SerialLabelFormat } from './link.js';
+import { PortBusyError, describeError, type PortConnection, type ScannerPort } from './port.js';
+import { SerialScannerPort } from './serial-port.js';
 import { SsiLink } from './ssi-link.js';
 import {
   DataEvent,
@@ -48,8 +54,19 @@ import {
   UposState,
 } from './upos.js';
 import type { ErrorLocusValue, PowerNotifyValue, PowerStateValue, UposStateValue } from './upos.js';
+import { WedgeLink, type WedgeOptions } from './wedge-link.js';
 
-export type ScannerCommandSetName = 'honeywell' | 'ssi' | 'none';
+/** Serial: 'honeywell' | 'ssi' | 'none'. USB HID: 'hid-pos' (usage page 0x8C) | 'wedge' (a keyboard). */
+export type ScannerCommandSetName = 'honeywell' | 'ssi' | 'none' | 'hid-pos' | 'wedge';
+
+const SERIAL_COMMAND_SETS: readonly ScannerCommandSetName[] = ['honeywell', 'ssi', 'none'];
+
+/** Which kind of device a path names. */
+export function scannerPathKind(path: string): 'serial' | 'hid' | 'keys' {
+  if (path.startsWith('hid:') || path.startsWith('emu:hid/') || /^\/dev\/hidraw\d+$/.test(path)) return 'hid';
+  if (path.startsWith('evdev:')) return 'keys';
+  return 'serial';
+}
 
 export interface ScannerConfigureOptions {
   /**
@@ -72,7 +89,11 @@ export interface ScannerConfigureOptions {
 }
 
 export interface ScannerOptions {
-  /** The serial device: /dev/ttyACM0, /dev/serial/by-id/…, a PTY slave, or a symlink to any of them. */
+  /**
+   * The device. Serial: /dev/ttyACM0, /dev/serial/by-id/…, a PTY slave, or a symlink to any of them.
+   * HID (hid-pos, wedge): `hid:<vid>:<pid>[:<serial>]`, `/dev/hidrawN`, `emu:hid/<name>`.
+   * Key events (wedge): `evdev:/dev/input/by-id/…-event-kbd`.
+   */
   path: string;
   baudRate?: number;
   dataBits?: 5 | 6 | 7 | 8;
@@ -97,6 +118,8 @@ export interface ScannerOptions {
   maxLabelLength?: number;
   /** Time source for every timeout. Default SystemClock. */
   clock?: Clock;
+  /** Keyboard wedge: the host's layout and Caps Lock, and how scanner bursts are told from typing. */
+  wedge?: WedgeOptions;
 }
 
 export interface ScannerEvents {
@@ -136,13 +159,7 @@ const claimants = new Map<string, Scanner>();
 const toBytes = (v: string | Uint8Array): Buffer =>
   typeof v === 'string' ? Buffer.from(v, 'latin1') : Buffer.from(v);
 
-function isLockError(err: unknown): boolean {
-  return err instanceof Error && /cannot lock port|EWOULDBLOCK|EAGAIN/i.test(err.message);
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
+const describe = describeError;
 
 export class Scanner extends EventEmitter<ScannerEvents> {
   /** PR_STANDARD: a serial link tells ONLINE from OFF_OFFLINE, nothing finer. */
@@ -160,10 +177,10 @@ export class Scanner extends EventEmitter<ScannerEvents> {
   private deviceEnabledFlag = false;
   /** Labels are taken (set just before scanning is enabled on the wire, so none falls in the gap). */
   private inputEnabled = false;
-  private port: SerialPort | undefined;
+  private readonly device: ScannerPort;
+  private port: PortConnection | undefined;
   private link: ScannerLink | undefined;
   private reopenTimer: TimerHandle | undefined;
-  private healthTimer: TimerHandle | undefined;
   private ops: Promise<unknown> = Promise.resolve();
 
   private inputQueue: InputItem[] = [];
@@ -184,8 +201,21 @@ export class Scanner extends EventEmitter<ScannerEvents> {
   constructor(options: ScannerOptions) {
     super();
     const { commandSet } = options;
-    if (commandSet !== 'honeywell' && commandSet !== 'ssi' && commandSet !== 'none') {
+    if (!['honeywell', 'ssi', 'none', 'hid-pos', 'wedge'].includes(commandSet)) {
       throw new UposException(UposError.E_ILLEGAL, `unknown command set '${String(commandSet)}'`);
+    }
+    const kind = scannerPathKind(options.path);
+    const fits =
+      kind === 'serial'
+        ? SERIAL_COMMAND_SETS.includes(commandSet)
+        : kind === 'hid'
+          ? commandSet === 'hid-pos' || commandSet === 'wedge'
+          : commandSet === 'wedge';
+    if (!fits) {
+      throw new UposException(
+        UposError.E_ILLEGAL,
+        `command set '${commandSet}' cannot read ${kind === 'keys' ? 'key events' : `a ${kind} device`} (${options.path})`,
+      );
     }
     if (commandSet === 'ssi' && options.configure?.symbologyId === 'honeywell') {
       throw new UposException(
@@ -198,6 +228,22 @@ export class Scanner extends EventEmitter<ScannerEvents> {
     this.clock = options.clock ?? new SystemClock();
     this.suffix = toBytes(options.suffix ?? DEFAULTS.suffix);
     this.prefix = toBytes(options.configure?.prefix ?? '');
+    this.device =
+      kind === 'hid'
+        ? new HidScannerPort(options.path)
+        : kind === 'keys'
+          ? new EvdevScannerPort(options.path)
+          : new SerialScannerPort(
+              options.path,
+              {
+                baudRate: options.baudRate ?? DEFAULTS.baudRate,
+                dataBits: options.dataBits ?? DEFAULTS.dataBits,
+                parity: options.parity ?? DEFAULTS.parity,
+                stopBits: options.stopBits ?? DEFAULTS.stopBits,
+              },
+              this.clock,
+              options.healthCheckIntervalMs ?? DEFAULTS.healthCheckIntervalMs,
+            );
   }
 
   // --- UPOS properties ----------------------------------------------------------------------------------
@@ -295,20 +341,12 @@ export class Scanner extends EventEmitter<ScannerEvents> {
   // --- UPOS methods -------------------------------------------------------------------------------------
 
   /**
-   * Opens the device control: checks that the path names a character device (E_NOEXIST otherwise). The port
-   * itself is opened by claim(), which is where UPOS puts exclusive access (serialport's lock).
+   * Opens the device control: checks that the path names a device of its kind (E_NOEXIST otherwise). The
+   * device itself is opened by claim(), which is where UPOS puts exclusive access (serialport's lock).
    */
   async open(): Promise<void> {
     if (this.opened) throw new UposException(UposError.E_ILLEGAL, 'already open');
-    let stat: fs.Stats;
-    try {
-      stat = await fs.promises.stat(this.path);
-    } catch (err) {
-      throw new UposException(UposError.E_NOEXIST, `${this.path}: ${describe(err)}`, 0, { cause: err });
-    }
-    if (!stat.isCharacterDevice()) {
-      throw new UposException(UposError.E_NOEXIST, `${this.path} is not a serial (character) device`);
-    }
+    await this.device.check();
     this.opened = true;
     this.closing = false;
     this.stateValue = UposState.S_IDLE;
@@ -338,14 +376,14 @@ export class Scanner extends EventEmitter<ScannerEvents> {
       this.assertOpen();
       if (this.claimedFlag) return;
       const deadline = timeoutMs === FOREVER ? Infinity : this.clock.now() + timeoutMs;
-      let port: SerialPort;
+      let port: PortConnection;
       for (;;) {
         try {
           port = await this.openPort();
           break;
         } catch (err) {
           if (err instanceof UposException) throw err;
-          if (!isLockError(err)) {
+          if (!(err instanceof PortBusyError)) {
             throw new UposException(UposError.E_NOHARDWARE, `${this.path}: ${describe(err)}`, 0, {
               cause: err,
             });
@@ -366,6 +404,14 @@ export class Scanner extends EventEmitter<ScannerEvents> {
       }
       this.link = this.createLink();
       this.attach(port);
+      try {
+        this.link.connected?.(port);
+      } catch (err) {
+        this.link.dispose();
+        this.link = undefined;
+        await this.closePort();
+        throw err;
+      }
       this.claimedFlag = true;
       claimants.set(this.path, this);
     });
@@ -446,76 +492,42 @@ export class Scanner extends EventEmitter<ScannerEvents> {
 
   // --- port -----------------------------------------------------------------------------------------------
 
-  private openPort(): Promise<SerialPort> {
-    const o = this.options;
-    let port: SerialPort;
-    try {
-      port = new SerialPort({
-        path: this.path,
-        baudRate: o.baudRate ?? DEFAULTS.baudRate,
-        dataBits: o.dataBits ?? DEFAULTS.dataBits,
-        parity: o.parity ?? DEFAULTS.parity,
-        stopBits: o.stopBits ?? DEFAULTS.stopBits,
-        autoOpen: false,
-        lock: true,
+  private openPort(): Promise<PortConnection> {
+    let conn: PortConnection | undefined;
+    let lostEarly: unknown;
+    let lost = false;
+    return this.device
+      .connect({
+        data: (chunk) => {
+          if (!conn || conn !== this.port) return;
+          this.clock.touch();
+          try {
+            this.link?.receive(chunk);
+          } catch (err) {
+            // A link must not throw; if one does, the bytes are lost but the driver lives on.
+            this.trace(`input dropped: ${describe(err)}`);
+          }
+        },
+        lost: (err) => {
+          if (conn) this.portLost(conn, err);
+          else {
+            lost = true;
+            lostEarly = err;
+          }
+        },
+      })
+      .then((c) => {
+        conn = c;
+        if (lost) {
+          void c.close();
+          throw new UposException(UposError.E_NOHARDWARE, `${this.path}: ${describe(lostEarly)}`);
+        }
+        return c;
       });
-    } catch (err) {
-      return Promise.reject(new UposException(UposError.E_ILLEGAL, describe(err), 0, { cause: err }));
-    }
-    // Never leave an 'error' without a listener: it would be thrown.
-    port.on('error', (err) => this.onPortError(port, err));
-    return new Promise<SerialPort>((resolve, reject) => {
-      port.open((err) => (err ? reject(err) : resolve(port)));
-    });
   }
 
-  private attach(port: SerialPort): void {
+  private attach(port: PortConnection): void {
     this.port = port;
-    port.on('data', (chunk: Buffer) => {
-      if (port !== this.port) return;
-      this.clock.touch();
-      try {
-        this.link?.receive(chunk);
-      } catch (err) {
-        // A link must not throw; if one does, the bytes are lost but the driver lives on.
-        this.trace(`input dropped: ${describe(err)}`);
-      }
-    });
-    port.on('close', (err: unknown) => {
-      if (port === this.port) this.portLost(port, err ?? new Error('port closed'));
-    });
-    port.on('end', () => {
-      if (port === this.port) this.portLost(port, new Error('end of input'));
-    });
-    this.scheduleHealthCheck(port);
-  }
-
-  /**
-   * serialport notices a hang-up only when it is polling for input at that moment. A tty hung up while a
-   * read is in flight (or before the first one) reads 0 bytes forever, which serialport's read loop retries
-   * without end. A hung-up tty fails every ioctl with EIO, so a periodic TCGETS (getBaudRate) finds it.
-   */
-  private scheduleHealthCheck(port: SerialPort): void {
-    this.clock.clearTimeout(this.healthTimer);
-    const interval = this.options.healthCheckIntervalMs ?? DEFAULTS.healthCheckIntervalMs;
-    this.healthTimer = this.clock.setTimeout(() => {
-      this.healthTimer = undefined;
-      const binding = port.port;
-      if (port !== this.port || !binding) return;
-      binding.getBaudRate().then(
-        () => {
-          if (port === this.port) this.scheduleHealthCheck(port);
-        },
-        (err: unknown) => {
-          if (port === this.port) this.portLost(port, err);
-        },
-      );
-    }, interval);
-  }
-
-  private onPortError(port: SerialPort, err: Error): void {
-    this.trace(`port error: ${err.message}`);
-    if (port === this.port && !port.isOpen) this.portLost(port, err);
   }
 
   private write(bytes: Uint8Array): Promise<void> {
@@ -523,28 +535,20 @@ export class Scanner extends EventEmitter<ScannerEvents> {
     if (!port)
       return Promise.reject(new UposException(UposError.E_NOHARDWARE, `${this.path} is not connected`));
     this.clock.touch();
-    return new Promise<void>((resolve, reject) => {
-      port.write(Buffer.from(bytes), (err) => (err ? reject(err) : resolve()));
-    });
+    return port.write(bytes);
   }
 
   private closePort(): Promise<void> {
     const port = this.port;
     this.port = undefined;
-    this.clock.clearTimeout(this.healthTimer);
-    this.healthTimer = undefined;
-    if (!port || !port.isOpen) return Promise.resolve();
-    return new Promise<void>((resolve) => port.close(() => resolve()));
+    return port ? port.close() : Promise.resolve();
   }
 
   /** The port went away (unplugged, hung up, I/O error): report it and reconnect to the same path. */
-  private portLost(port: SerialPort, err: unknown): void {
+  private portLost(port: PortConnection, err: unknown): void {
     if (port !== this.port) return;
     this.port = undefined;
-    this.clock.clearTimeout(this.healthTimer);
-    this.healthTimer = undefined;
-    // Closing also ends serialport's read loop on a hung-up tty.
-    if (port.isOpen) port.close(() => {});
+    void port.close().catch(() => {});
     this.trace(`port lost: ${describe(err)}`);
     this.link?.reset(new UposException(UposError.E_NOHARDWARE, `${this.path} was lost`, 0, { cause: err }));
     if (this.deviceEnabledFlag) {
@@ -565,7 +569,7 @@ export class Scanner extends EventEmitter<ScannerEvents> {
 
   private async reopen(): Promise<void> {
     if (!this.claimedFlag || this.port) return;
-    let port: SerialPort;
+    let port: PortConnection;
     try {
       port = await this.openPort();
     } catch (err) {
@@ -574,11 +578,20 @@ export class Scanner extends EventEmitter<ScannerEvents> {
       return;
     }
     if (!this.claimedFlag) {
-      port.close(() => {});
+      void port.close();
       return;
     }
     this.link?.reset(new UposException(UposError.E_NOHARDWARE, 'port replaced'));
     this.attach(port);
+    try {
+      this.link?.connected?.(port);
+    } catch (err) {
+      // Another device came back on the path: keep trying, and say why.
+      this.trace(`reopened ${this.path} but: ${describe(err)}`);
+      await this.closePort();
+      this.scheduleReopen();
+      return;
+    }
     this.trace(`reopened ${this.path}`);
     if (!this.deviceEnabledFlag) return;
     try {
@@ -687,6 +700,16 @@ export class Scanner extends EventEmitter<ScannerEvents> {
         );
       case 'none':
         return new PlainSerialLink(ctx, format, onOverflow);
+      case 'hid-pos':
+        return new HidPosLink(ctx, { maxLabelLength });
+      case 'wedge':
+        return new WedgeLink(ctx, {
+          ...o.wedge,
+          prefix: this.prefix,
+          symbologyId: c.symbologyId ?? 'aim',
+          maxLabelLength,
+          writesLeds: this.device.kind === 'hid',
+        });
     }
   }
 

@@ -12,32 +12,38 @@ import {
 import { decodeWedgeReports, encodeLedReport } from '../../../firmware-sim/scanner/wedge.js';
 import { getScannerProfile } from '../../../devices/profiles/scanners.js';
 import { HidScannerTwin } from '../../../devices/hid/scanner-twin.js';
+import type { EmulatedHidDevice } from '../../../devices/hid/emulated-device.js';
 
 const twins: HidScannerTwin[] = [];
 afterEach(() => {
   for (const t of twins.splice(0)) t.close();
 });
 
-function twin(mode: 'hid-pos' | 'wedge', layout?: 'us' | 'de'): { twin: HidScannerTwin; reports: Buffer[] } {
+function twin(
+  mode: 'hid-pos' | 'wedge',
+  layout?: 'us' | 'de',
+): { twin: HidScannerTwin; device: EmulatedHidDevice; reports: Buffer[] } {
   const t = new HidScannerTwin({
     name: 'scanner',
     profile: getScannerProfile('honeywell-1900'),
     mode,
     clock: new VirtualClock(),
+    attach: false,
     ...(layout ? { layout } : {}),
   });
   twins.push(t);
   const reports: Buffer[] = [];
-  t.device.on('data', (r: Buffer) => reports.push(r));
-  return { twin: t, reports };
+  const device = t.open();
+  device.on('data', (r: Buffer) => reports.push(r));
+  return { twin: t, device, reports };
 }
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 20));
 
 describe('HID POS scanner twin', () => {
   it('presents a HID POS device and sends an EAN-13 as one Scanned Data report', async () => {
-    const { twin: t, reports } = twin('hid-pos');
-    const info = await t.device.getDeviceInfo();
+    const { twin: t, device, reports } = twin('hid-pos');
+    const info = await device.getDeviceInfo();
     expect(info).toMatchObject({
       vendorId: 0x0c2e,
       productId: 0x0b61,
@@ -47,7 +53,7 @@ describe('HID POS scanner twin', () => {
     expect(t.scan({ kind: 'symbol', symbology: 'ean13', text: '4901234567894' }).read).toBe(true);
     await settle();
     expect(reports).toHaveLength(1);
-    const layout = hidPosLayout(t.device.descriptor);
+    const layout = hidPosLayout(device.descriptor);
     const assembler = new ScannedDataAssembler(layout);
     const label = assembler.push(reports[0]!);
     expect(label).toMatchObject({ aim: ']E0' });
@@ -55,22 +61,22 @@ describe('HID POS scanner twin', () => {
   });
 
   it('splits a long QR over continued reports that reassemble byte for byte', async () => {
-    const { twin: t, reports } = twin('hid-pos');
+    const { twin: t, device, reports } = twin('hid-pos');
     const text = 'PAY:' + 'x'.repeat(150);
     t.scan({ kind: 'symbol', symbology: 'qr', text });
     await settle();
     expect(reports.length).toBe(3);
-    const assembler = new ScannedDataAssembler(hidPosLayout(t.device.descriptor));
+    const assembler = new ScannedDataAssembler(hidPosLayout(device.descriptor));
     const labels = reports.map((r) => assembler.push(r)).filter((l) => l !== undefined);
     expect(labels).toHaveLength(1);
     expect(Buffer.from(labels[0]!.data).toString()).toBe(text);
   });
 
   it('reads what is presented when the host sends Initiate Read in the trigger report', async () => {
-    const { twin: t, reports } = twin('hid-pos');
+    const { twin: t, device, reports } = twin('hid-pos');
     t.firmware.present({ kind: 'symbol', symbology: 'code128', text: 'HOST-TRIGGER' });
     expect(reports).toHaveLength(0);
-    await t.device.write(encodeTriggerReport(hidPosLayout(t.device.descriptor), { initiateRead: true }));
+    await device.write(encodeTriggerReport(hidPosLayout(device.descriptor), { initiateRead: true }));
     await settle();
     expect(reports).toHaveLength(1);
   });
@@ -86,8 +92,8 @@ describe('keyboard-wedge scanner twin', () => {
   });
 
   it('follows the host Caps Lock LED so the host still reads the right case', async () => {
-    const { twin: t, reports } = twin('wedge');
-    await t.device.write(Uint8Array.of(0, ...encodeLedReport({ capsLock: true })));
+    const { twin: t, device, reports } = twin('wedge');
+    await device.write(Uint8Array.of(0, ...encodeLedReport({ capsLock: true })));
     expect(t.hostCapsLock).toBe(true);
     t.scan({ kind: 'symbol', symbology: 'code128', text: 'AbC' });
     await settle();
