@@ -96,7 +96,8 @@ const BENCH_WORDS = {
         : undefined,
 };
 
-function toConfig(data: z.output<typeof BenchFileSchema>, file: string): BenchConfig {
+/** A validated bench (a bench file's, or one written inline in a scenario) → the config startBench takes. */
+export function benchConfigFrom(data: z.output<typeof BenchFileSchema>, file: string): BenchConfig {
   const base = path.dirname(path.resolve(file));
   const roles: RoleConfig[] = Object.entries(data.roles).map(([name, r]) => {
     const text = typeof r === 'string' ? r : r.transport;
@@ -124,9 +125,9 @@ function toConfig(data: z.output<typeof BenchFileSchema>, file: string): BenchCo
 
 /** Parses bench YAML text; `file` names it in errors. */
 export function parseBenchFile(text: string, file: string): BenchConfig {
-  return toConfig(parseYamlFile(text, file, BenchFileSchema, BENCH_WORDS), file);
+  return benchConfigFrom(parseYamlFile(text, file, BenchFileSchema, BENCH_WORDS), file);
 }
 
 export function loadBenchFile(file: string): BenchConfig {
-  return toConfig(readYamlFile(file, BenchFileSchema, 'bench file', BENCH_WORDS), file);
+  return benchConfigFrom(readYamlFile(file, BenchFileSchema, 'bench file', BENCH_WORDS), file);
 }

@@ -8,6 +8,7 @@ import { runDevices } from './devices.js';
 import { runEmulate, runUp } from './up.js';
 import { runProfiles } from './profiles.js';
 import { runCardRead } from './card.js';
+import { runScenarioCommand } from './run.js';
 
 export class UsageError extends Error {}
 
@@ -20,6 +21,7 @@ Commands:
   emulate scanner           start one scanner twin and keep it running
   emulate uim               start one UIM (SIM card) twin in pcscd and keep it running
   up <bench.yaml>           start every device of a bench file and keep them running
+  run <scenario.yaml>       run a scenario on its own bench; exits 1 if a step fails
   card read                 dump ICCID, IMSI, MSISDN, phone book (and payment data) of a card
   devices                   list real serial ports and the twins of running benches
   profiles                  list the device profiles twins can be made from
@@ -77,6 +79,17 @@ running until SIGINT or SIGTERM.
 
 Options:
   --json                    print one JSON line per device (role, transport, path, control) when ready`,
+  run: `Usage: benchtwin run <scenario.yaml> [options]
+
+Starts the scenario's bench (inline, or a bench file it names), opens its host drivers on the devices'
+endpoints exactly as on real devices, runs its steps in order and stops at the first that fails. Steps:
+scan (a symbol or a PNG in front of a scanner), expect-data / expect-error / expect-no-data (what a driver
+must report), action (any control-API action of a device: unplug, replug, faults…), wait.
+Exits 0 when every step passed, 1 when one failed, 2 for a mistake in the file (named with its line).
+
+Options:
+  --transcript <file>       write one JSON line per bench and driver event
+  --json                    print one JSON line per step and a JSON summary`,
   card: `Usage: benchtwin card read [options]
 
 Reads a SIM/UICC in a PC/SC reader — a real card in a USB reader or a UIM twin in pcscd — and prints its
@@ -265,6 +278,22 @@ export async function main(argv: string[]): Promise<number> {
         if (positionals.length !== 1)
           throw new UsageError('up: expected one bench file, e.g. benchtwin up fixtures/benches/lane.yaml');
         return await runUp({ file: positionals[0]!, json: values.json ?? false });
+      }
+      case 'run': {
+        const { values, positionals } = parse('run', rest, {
+          json: { type: 'boolean' },
+          transcript: { type: 'string' },
+        });
+        if (values.help) return printHelp('run');
+        if (positionals.length !== 1)
+          throw new UsageError(
+            'run: expected one scenario file, e.g. benchtwin run fixtures/scenarios/x.yaml',
+          );
+        return await runScenarioCommand({
+          file: positionals[0]!,
+          json: values.json ?? false,
+          transcript: values.transcript,
+        });
       }
       case 'card': {
         const { values, positionals } = parse('card', rest, {

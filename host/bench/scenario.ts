@@ -1,0 +1,434 @@
+/**
+ * Scenarios: a bench, the host drivers that use its devices, and steps — user actions on devices and
+ * what the drivers must report — run in order; any step that does not hold fails the scenario.
+ *
+ * ```yaml
+ * name: hid-pos-long-qr
+ * bench: { clock: wall, roles: { scanner: emu:scanner/honeywell-1900?mode=hid-pos } }   # or a bench file
+ * drivers:
+ *   pos: { scanner: { role: scanner, commandSet: hid-pos } }
+ * steps:
+ *   - scan: { role: scanner, image: ../images/qr-300.png }
+ *   - expect-data: { driver: pos, type: QRCODE, labelFile: ../images/qr-300.txt }
+ * ```
+ * Paths are relative to the scenario file. Drivers open the device of their role through the endpoint the
+ * bench reports — the path a real device would have — never through the twin.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseYamlFile, readYamlFile, YamlFileError } from '../../devices/yaml-file.js';
+import { ScanDataType } from '../../firmware-sim/scanner/symbology.js';
+import { KEYBOARD_LAYOUTS } from '../../firmware-sim/scanner/keyboard-layouts.js';
+import { Scanner, type ScannerOptions } from '../drivers/scanner/index.js';
+import { BenchFileSchema, benchConfigFrom, loadBenchFile, type BenchConfig } from './bench-file.js';
+import { startBench, type RunningBench } from './bench.js';
+import type { BenchEvent } from './device.js';
+
+const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a name in lower case letters, digits and "-"');
+
+const ScannerDriverSchema = z
+  .object({
+    role: name,
+    commandSet: z.enum(['honeywell', 'ssi', 'none', 'hid-pos', 'wedge']),
+    baudRate: z.number().int().positive().optional(),
+    wedge: z
+      .object({
+        layout: z.enum(KEYBOARD_LAYOUTS as [string, ...string[]]).optional(),
+        capsLock: z.boolean().optional(),
+        maxInterKeyMs: z.number().positive().optional(),
+        endSilenceMs: z.number().positive().optional(),
+        minLength: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const DATA_TYPES = Object.keys(ScanDataType) as [string, ...string[]];
+
+const StepSchema = z.union([
+  z
+    .object({
+      scan: z.union([
+        z.object({ role: name, symbology: z.string(), text: z.string() }).strict(),
+        z.object({ role: name, image: z.string() }).strict(),
+      ]),
+    })
+    .strict(),
+  z
+    .object({
+      'expect-data': z
+        .object({
+          driver: name,
+          type: z.union([z.enum(DATA_TYPES), z.number().int()]).optional(),
+          label: z.string().optional(),
+          labelFile: z.string().optional(),
+          raw: z.string().optional(),
+          timeoutMs: z.number().int().positive().default(10_000),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
+      'expect-error': z
+        .object({
+          driver: name,
+          code: z.number().int().optional(),
+          timeoutMs: z.number().int().positive().default(10_000),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
+      'expect-no-data': z.object({ driver: name, forMs: z.number().int().positive() }).strict(),
+    })
+    .strict(),
+  z
+    .object({
+      action: z.object({ role: name, name: z.string(), body: z.unknown().optional() }).strict(),
+    })
+    .strict(),
+  z.object({ wait: z.object({ ms: z.number().int().min(0) }).strict() }).strict(),
+]);
+
+export const ScenarioSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9][\w.-]*$/, 'a name of letters, digits, ".", "-" and "_"'),
+    description: z.string().optional(),
+    bench: z.union([z.string(), BenchFileSchema]),
+    drivers: z.record(name, z.object({ scanner: ScannerDriverSchema }).strict()).default({}),
+    steps: z.array(StepSchema).min(1),
+  })
+  .strict();
+
+export type ScenarioStep = z.output<typeof StepSchema>;
+
+export class ScenarioFileError extends YamlFileError {
+  override name = 'ScenarioFileError';
+}
+
+export interface Scenario {
+  name: string;
+  description?: string;
+  file: string;
+  bench: BenchConfig;
+  drivers: Record<string, z.output<typeof ScannerDriverSchema>>;
+  steps: ScenarioStep[];
+}
+
+const WORDS = {
+  errorClass: ScenarioFileError,
+  describe: (issue: z.core.$ZodIssue): string | undefined =>
+    issue.code === 'invalid_union' && issue.path[0] === 'steps'
+      ? 'one of the steps scan, expect-data, expect-error, expect-no-data, action, wait'
+      : undefined,
+};
+
+function toScenario(data: z.output<typeof ScenarioSchema>, file: string): Scenario {
+  const base = path.dirname(path.resolve(file));
+  const bench =
+    typeof data.bench === 'string'
+      ? loadBenchFile(path.resolve(base, data.bench))
+      : benchConfigFrom(data.bench, file);
+  // A scenario's bench is its own: named after the scenario so it never meets a bench of the same file.
+  bench.name = `${data.name}-${process.pid}`;
+  const roles = new Set(bench.roles.map((r) => r.role));
+  const drivers = Object.fromEntries(Object.entries(data.drivers).map(([k, v]) => [k, v.scanner]));
+  for (const [driverName, d] of Object.entries(drivers)) {
+    if (!roles.has(d.role)) {
+      throw new ScenarioFileError(
+        file,
+        `drivers.${driverName}.scanner.role`,
+        `one of the bench roles (${[...roles].join(', ')})`,
+      );
+    }
+  }
+  data.steps.forEach((step, i) => {
+    const [kind, body] = Object.entries(step)[0] as [string, { role?: string; driver?: string }];
+    if (body.role !== undefined && !roles.has(body.role))
+      throw new ScenarioFileError(
+        file,
+        `steps.${i}.${kind}.role`,
+        `one of the bench roles (${[...roles].join(', ')})`,
+      );
+    if (body.driver !== undefined && !(body.driver in drivers))
+      throw new ScenarioFileError(
+        file,
+        `steps.${i}.${kind}.driver`,
+        `one of the drivers (${Object.keys(drivers).join(', ')})`,
+      );
+  });
+  return {
+    name: data.name,
+    ...(data.description !== undefined ? { description: data.description } : {}),
+    file,
+    bench,
+    drivers,
+    steps: data.steps,
+  };
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  return toScenario(parseYamlFile(text, file, ScenarioSchema, WORDS), file);
+}
+
+export function loadScenario(file: string): Scenario {
+  return toScenario(readYamlFile(file, ScenarioSchema, 'scenario file', WORDS), file);
+}
+
+export interface StepResult {
+  index: number;
+  kind: string;
+  ok: boolean;
+  detail: string;
+  ms: number;
+}
+
+export interface ScenarioResult {
+  name: string;
+  passed: boolean;
+  steps: StepResult[];
+}
+
+export interface RunOptions {
+  /** Each step as it completes. */
+  onStep?(result: StepResult, total: number): void;
+  /** Each bench and driver event, as one transcript line. */
+  onTranscript?(line: Record<string, unknown>): void;
+}
+
+interface DriverEvent {
+  kind: 'data' | 'error';
+  label?: Buffer;
+  raw?: Buffer;
+  type?: number;
+  code?: number;
+  message?: string;
+}
+
+/** A Scanner the scenario holds enabled, with its events queued for the expect steps. */
+class ScenarioScanner {
+  readonly queue: DriverEvent[] = [];
+  private waiter: (() => void) | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly scanner: Scanner,
+  ) {
+    scanner.on('dataEvent', () => {
+      this.push({
+        kind: 'data',
+        label: Buffer.from(scanner.scanDataLabel),
+        raw: Buffer.from(scanner.scanData),
+        type: scanner.scanDataType,
+      });
+      scanner.dataEventEnabled = true;
+    });
+    scanner.on('errorEvent', (e) => {
+      this.push({ kind: 'error', code: e.errorCode, message: e.message });
+      scanner.dataEventEnabled = true;
+    });
+  }
+
+  private push(e: DriverEvent): void {
+    this.queue.push(e);
+    this.waiter?.();
+  }
+
+  async next(timeoutMs: number): Promise<DriverEvent | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.queue.length === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return undefined;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiter = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.waiter = undefined;
+    }
+    return this.queue.shift();
+  }
+}
+
+const show = (b: Buffer): string => {
+  const s = b.toString('latin1');
+  return (
+    JSON.stringify(s.length > 48 ? `${s.slice(0, 45)}…` : s) + (s.length > 48 ? ` (${s.length} bytes)` : '')
+  );
+};
+
+/** Runs a scenario: starts its bench, opens its drivers, runs its steps, closes everything. */
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
+  const base = path.dirname(path.resolve(scenario.file));
+  const transcript = options.onTranscript ?? (() => {});
+  const bench: RunningBench = await startBench(scenario.bench, { register: false });
+  const drivers = new Map<string, ScenarioScanner>();
+  const results: StepResult[] = [];
+  try {
+    for (const [role, device] of bench.devices) {
+      device.onEvent((e: BenchEvent) => transcript({ ...e, from: role, to: 'bench' }));
+    }
+    for (const [driverName, d] of Object.entries(scenario.drivers)) {
+      const endpoint = bench.devices.get(d.role)!.summary().endpoint;
+      if (!endpoint.path) throw new Error(`driver ${driverName}: role ${d.role} has no path to open`);
+      const opts: ScannerOptions = {
+        path:
+          endpoint.transport === 'evdev' && !endpoint.path.startsWith('evdev:')
+            ? `evdev:${endpoint.path}`
+            : endpoint.path,
+        commandSet: d.commandSet,
+        clock: bench.clock,
+        ...(d.baudRate !== undefined ? { baudRate: d.baudRate } : {}),
+        ...(d.wedge ? { wedge: d.wedge as ScannerOptions['wedge'] } : {}),
+      };
+      const scanner = new Scanner(opts);
+      const held = new ScenarioScanner(driverName, scanner);
+      drivers.set(driverName, held);
+      scanner.on('dataEvent', () =>
+        transcript({
+          time: Date.now(),
+          from: d.role,
+          to: driverName,
+          type: 'DataEvent',
+          scanDataType: scanner.scanDataType,
+          scanDataHex: scanner.scanData.toString('hex'),
+        }),
+      );
+      scanner.on('errorEvent', (e) =>
+        transcript({
+          time: Date.now(),
+          from: d.role,
+          to: driverName,
+          type: 'ErrorEvent',
+          errorCode: e.errorCode,
+        }),
+      );
+      await scanner.open();
+      await scanner.claim(5000);
+      await scanner.setDeviceEnabled(true);
+      scanner.decodeData = true;
+      scanner.dataEventEnabled = true;
+    }
+    for (const [index, step] of scenario.steps.entries()) {
+      const [kind, body] = Object.entries(step)[0] as [string, Record<string, unknown>];
+      const started = Date.now();
+      let ok = false;
+      let detail: string;
+      try {
+        [ok, detail] = await runStep(kind, body, { bench, drivers, base });
+      } catch (err) {
+        detail = err instanceof Error ? err.message : String(err);
+      }
+      const result = { index, kind, ok, detail, ms: Date.now() - started };
+      results.push(result);
+      options.onStep?.(result, scenario.steps.length);
+      if (!ok) break;
+    }
+  } finally {
+    for (const d of drivers.values()) await d.scanner.close().catch(() => undefined);
+    await bench.close();
+  }
+  return {
+    name: scenario.name,
+    passed: results.length === scenario.steps.length && results.every((r) => r.ok),
+    steps: results,
+  };
+}
+
+interface StepContext {
+  bench: RunningBench;
+  drivers: Map<string, ScenarioScanner>;
+  base: string;
+}
+
+async function runStep(
+  kind: string,
+  body: Record<string, unknown>,
+  ctx: StepContext,
+): Promise<[boolean, string]> {
+  switch (kind) {
+    case 'scan': {
+      const device = ctx.bench.devices.get(body['role'] as string)!;
+      const scan = device.actions['scan'];
+      if (!scan) return [false, `${String(body['role'])} cannot scan`];
+      const request =
+        typeof body['image'] === 'string'
+          ? { image: path.resolve(ctx.base, body['image']) }
+          : { symbology: body['symbology'], text: body['text'] };
+      const r = (await scan(request)) as { read?: boolean; reason?: string; name?: string; data?: string };
+      const what =
+        typeof body['image'] === 'string'
+          ? `image ${path.basename(body['image'])}`
+          : `${String(body['symbology'])}`;
+      return r.read
+        ? [true, `${String(body['role'])} read ${what}: ${r.name} (${r.data?.length ?? 0} characters)`]
+        : [false, `${String(body['role'])} did not read ${what}: ${r.reason ?? 'no read'}`];
+    }
+    case 'expect-data': {
+      const d = ctx.drivers.get(body['driver'] as string)!;
+      const e = await d.next(body['timeoutMs'] as number);
+      if (!e) return [false, `no DataEvent within ${String(body['timeoutMs'])} ms`];
+      if (e.kind !== 'data')
+        return [false, `ErrorEvent ${e.code} (${e.message}) where a DataEvent was expected`];
+      const problems: string[] = [];
+      const wantType = body['type'];
+      if (wantType !== undefined) {
+        const code =
+          typeof wantType === 'number' ? wantType : ScanDataType[wantType as keyof typeof ScanDataType];
+        if (e.type !== code) problems.push(`ScanDataType ${e.type}, expected ${code} (${String(wantType)})`);
+      }
+      let label = body['label'] as string | undefined;
+      if (typeof body['labelFile'] === 'string')
+        label = readFileSync(path.resolve(ctx.base, body['labelFile']), 'latin1');
+      if (label !== undefined && !e.label!.equals(Buffer.from(label, 'latin1')))
+        problems.push(`ScanDataLabel ${show(e.label!)}, expected ${show(Buffer.from(label, 'latin1'))}`);
+      const raw = body['raw'] as string | undefined;
+      if (
+        raw !== undefined &&
+        !e.raw!.equals(Buffer.from(raw, 'utf8')) &&
+        !e.raw!.equals(Buffer.from(raw, 'latin1'))
+      )
+        problems.push(`ScanData ${show(e.raw!)}, expected ${JSON.stringify(raw)}`);
+      if (problems.length) return [false, problems.join('; ')];
+      return [true, `DataEvent: ScanDataType ${e.type}, ScanDataLabel ${show(e.label!)}`];
+    }
+    case 'expect-error': {
+      const d = ctx.drivers.get(body['driver'] as string)!;
+      const e = await d.next(body['timeoutMs'] as number);
+      if (!e) return [false, `no ErrorEvent within ${String(body['timeoutMs'])} ms`];
+      if (e.kind !== 'error') return [false, `DataEvent ${show(e.label!)} where an ErrorEvent was expected`];
+      if (body['code'] !== undefined && e.code !== body['code'])
+        return [false, `ErrorEvent ${e.code}, expected ${String(body['code'])}`];
+      return [true, `ErrorEvent ${e.code}: ${e.message}`];
+    }
+    case 'expect-no-data': {
+      const d = ctx.drivers.get(body['driver'] as string)!;
+      const e = await d.next(body['forMs'] as number);
+      if (!e) return [true, `nothing for ${String(body['forMs'])} ms`];
+      return [false, e.kind === 'data' ? `DataEvent ${show(e.raw!)}` : `ErrorEvent ${e.code}`];
+    }
+    case 'action': {
+      const device = ctx.bench.devices.get(body['role'] as string)!;
+      const act = device.actions[body['name'] as string];
+      if (!act)
+        return [
+          false,
+          `${String(body['role'])} has no action ${String(body['name'])} (${Object.keys(device.actions).join(', ')})`,
+        ];
+      const r = await act(body['body'] ?? {});
+      return [true, `${String(body['role'])} ${String(body['name'])}: ${JSON.stringify(r)}`];
+    }
+    case 'wait': {
+      await new Promise((r) => setTimeout(r, body['ms'] as number));
+      return [true, `${String(body['ms'])} ms`];
+    }
+    default:
+      return [false, `unknown step ${kind}`];
+  }
+}
