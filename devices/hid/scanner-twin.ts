@@ -19,12 +19,7 @@ import type { KeyboardLayoutId } from '../../firmware-sim/scanner/keyboard-layou
 import type { ScannerProfile } from '../../firmware-sim/scanner/profile.js';
 import { symbologyInfo } from '../../firmware-sim/scanner/symbology.js';
 import type { DecodeFn, DecodedSymbol, ScanInput } from '../../firmware-sim/scanner/types.js';
-import {
-  encodeWedgeBytes,
-  parseLedReport,
-  WEDGE_PACING,
-  wedgeSchedule,
-} from '../../firmware-sim/scanner/wedge.js';
+import { encodeWedgeBytes, parseLedReport, wedgeSchedule } from '../../firmware-sim/scanner/wedge.js';
 import {
   HidDescriptorError,
   parseReportDescriptor,
@@ -34,15 +29,6 @@ import { EmulatedHidDevice, HidDeviceError, type HidDeviceInfo } from './emulate
 import { attachEmulatedHid, detachEmulatedHid, type EmulatedHidFunction } from './hid-bus.js';
 
 export type HidScannerMode = 'hid-pos' | 'wedge';
-
-/** USB identities of the twin per command set (the vendor's ids; product ids of their HID interfaces). */
-const USB_IDS: Record<ScannerProfile['commandSet'], { vendorId: number; productId: number }> = {
-  honeywell: { vendorId: 0x0c2e, productId: 0x0b61 },
-  'zebra-ssi': { vendorId: 0x05e0, productId: 0x1200 },
-};
-
-/** One USB interrupt interval between HID POS reports on the wall clock (full speed, bInterval 1). */
-const HID_POS_REPORT_INTERVAL_MS = 1;
 
 export interface HidScannerTwinOptions {
   name: string;
@@ -100,7 +86,8 @@ export class HidScannerTwin implements EmulatedHidFunction {
     }
     const top = this.descriptor.collections[0];
     this.deviceInfo = {
-      ...USB_IDS[options.profile.commandSet],
+      vendorId: options.profile.usb.vendorId,
+      productId: options.profile.usb.productIds[options.mode],
       path: this.path,
       manufacturer: options.profile.identity.manufacturer,
       product: `${options.profile.identity.model} (${options.mode === 'hid-pos' ? 'HID POS' : 'keyboard'})`,
@@ -227,14 +214,12 @@ export class HidScannerTwin implements EmulatedHidFunction {
         data: symbol.data,
         codeId: symbologyInfo(symbol.symbology).honeywellCodeId.charCodeAt(0),
       });
-      gaps = reports.map(() => HID_POS_REPORT_INTERVAL_MS);
+      gaps = reports.map(() => this.profile.usb.reportIntervalMs);
     } else {
       const typed = encodeWedgeBytes(formatted, { layout: this.layout, capsLock: this.capsLock });
       reports = typed.reports;
       skipped = typed.skipped;
-      const pacing =
-        this.profile.commandSet === 'honeywell' ? WEDGE_PACING.honeywell : WEDGE_PACING['zebra-slow'];
-      const at = wedgeSchedule(reports.length, pacing);
+      const at = wedgeSchedule(reports.length, this.profile.usb.wedgePacing);
       gaps = at.map((t, i) => (i === 0 ? 0 : t - at[i - 1]!));
     }
     reports.forEach((r, i) => {

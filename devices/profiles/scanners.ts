@@ -44,6 +44,13 @@ const honeywell1900: ScannerProfile = {
   transmit: { chunkSize: 64, chunkGapMs: 0 },
   pacing: { decodeTimeMs: 60, commandResponseMs: 5 },
   goodReadLedMs: 150,
+  // Honeywell's vendor id; product ids of its HID POS and keyboard interfaces (model-specific, unconfirmed).
+  usb: {
+    vendorId: 0x0c2e,
+    productIds: { 'hid-pos': 0x0b61, wedge: 0x0b01 },
+    wedgePacing: { interKeyMs: 8, keyDownMs: 4 },
+    reportIntervalMs: 1,
+  },
   honeywell: {
     defaults: {
       // Bench defaults: AIM identifier prefix for every symbology and a CR LF suffix (`]E0…\r\n`).
@@ -97,6 +104,13 @@ const zebraDs4308: ScannerProfile = {
   transmit: { chunkSize: 16, chunkGapMs: 0 },
   pacing: { decodeTimeMs: 80, commandResponseMs: 10 },
   goodReadLedMs: 200,
+  // Zebra (Symbol) vendor id; some Zebra models type slowly in keyboard mode (80–100 ms a key).
+  usb: {
+    vendorId: 0x05e0,
+    productIds: { 'hid-pos': 0x1300, wedge: 0x1200 },
+    wedgePacing: { interKeyMs: 80, keyDownMs: 40 },
+    reportIntervalMs: 1,
+  },
   ssi: {
     defaults: {
       [SsiParam.DECODE_DATA_PACKET_FORMAT]: 1,

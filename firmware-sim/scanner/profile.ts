@@ -65,4 +65,17 @@ export interface ScannerProfile {
   goodReadLedMs: number;
   honeywell?: HoneywellProfileSettings;
   ssi?: SsiProfileSettings;
+  /** The model's USB HID interface (HID POS or keyboard wedge). */
+  usb: ScannerUsbSettings;
+}
+
+/** What a USB HID scanner of this model presents. */
+export interface ScannerUsbSettings {
+  vendorId: number;
+  /** Product ids of the HID POS and keyboard interfaces (scanners re-enumerate when switched). */
+  productIds: { 'hid-pos': number; wedge: number };
+  /** Milliseconds from one key-down to the next, and from a key-down to its release, in wedge mode. */
+  wedgePacing: { interKeyMs: number; keyDownMs: number };
+  /** Milliseconds between HID POS input reports (the interrupt endpoint's polling interval). */
+  reportIntervalMs: number;
 }

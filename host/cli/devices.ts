@@ -1,6 +1,10 @@
-/** `benchtwin devices`: real serial ports from serialport's list, and the devices of running benches. */
+/**
+ * `benchtwin devices`: real serial ports from serialport's list, real HID devices from node-hid's, keyboard
+ * event devices from /dev/input/by-id, and the devices of running benches.
+ */
 import { readdirSync } from 'node:fs';
 import { SerialPort } from 'serialport';
+import { hidIdsPath, listHidDevices } from '../../devices/hid/hid-bus.js';
 import { listRunningBenches } from '../bench/registry.js';
 import type { DeviceSummary } from '../bench/device.js';
 
@@ -30,8 +34,22 @@ async function listSerialPorts(): Promise<{ ports: PortInfo[]; note?: string }> 
   }
 }
 
+/** Keyboards (and wedge scanners) as the event interface names them: their `evdev:` paths. */
+function listKeyboardEventDevices(): string[] {
+  try {
+    return readdirSync('/dev/input/by-id')
+      .filter((n) => n.endsWith('-event-kbd'))
+      .map((n) => `evdev:/dev/input/by-id/${n}`);
+  } catch {
+    return [];
+  }
+}
+
 export async function runDevices(opts: { json: boolean }): Promise<number> {
   const { ports, note } = await listSerialPorts();
+  // This process has no emulated HID devices of its own: what is listed here is real.
+  const hid = await listHidDevices();
+  const keyboards = listKeyboardEventDevices();
   const benches: BenchListing[] = [];
   for (const rec of listRunningBenches()) {
     try {
@@ -43,7 +61,9 @@ export async function runDevices(opts: { json: boolean }): Promise<number> {
     }
   }
   if (opts.json) {
-    console.log(JSON.stringify({ serial: ports, ...(note ? { note } : {}), benches }, null, 2));
+    console.log(
+      JSON.stringify({ serial: ports, ...(note ? { note } : {}), hid, keyboards, benches }, null, 2),
+    );
     return 0;
   }
   console.log('Real serial ports:');
@@ -54,6 +74,16 @@ export async function runDevices(opts: { json: boolean }): Promise<number> {
     const who = [p.manufacturer, p.serialNumber && `serial ${p.serialNumber}`].filter(Boolean).join(', ');
     console.log(`  serial:${p.path}${id}${who ? `  (${who})` : ''}`);
   }
+  console.log('Real HID devices:');
+  if (hid.length === 0) console.log('  (none)');
+  for (const d of hid) {
+    const page = d.usagePage !== undefined ? ` usage page 0x${d.usagePage.toString(16)}` : '';
+    const who = [d.manufacturer, d.product].filter(Boolean).join(' ');
+    console.log(`  ${hidIdsPath(d)}  ${d.path ?? ''}${page}${who ? `  (${who})` : ''}`);
+  }
+  console.log('Keyboard event devices (wedge scanners):');
+  if (keyboards.length === 0) console.log('  (none)');
+  for (const k of keyboards) console.log(`  ${k}`);
   console.log('Running benches:');
   if (benches.length === 0) console.log('  (none)');
   for (const b of benches) {

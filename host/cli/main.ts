@@ -23,7 +23,7 @@ Commands:
   up <bench.yaml>           start every device of a bench file and keep them running
   run <scenario.yaml>       run a scenario on its own bench; exits 1 if a step fails
   card read                 dump ICCID, IMSI, MSISDN, phone book (and payment data) of a card
-  devices                   list real serial ports and the twins of running benches
+  devices                   list real serial and HID devices and the twins of running benches
   profiles                  list the device profiles twins can be made from
   help [command]            show help for a command
 
@@ -102,7 +102,9 @@ Options:
   --json                    print the report as JSON`,
   devices: `Usage: benchtwin devices [options]
 
-Lists the real serial ports of this machine and the devices of every running bench.
+Lists the real serial ports, USB HID devices (node-hid; hid:<vid>:<pid>[:<serial>] paths) and keyboard
+event devices (evdev: paths, for wedge scanners) of this machine, and the devices of every running bench
+(HID twins live in their bench's process as emu:hid/<name>).
 
 Options:
   --json                    print JSON`,
