@@ -10,6 +10,7 @@
 import os from 'node:os';
 import type { Clock } from '../../firmware-sim/clock.js';
 import { HidDescriptorError, parseReportDescriptor } from '../../firmware-sim/hid/descriptor.js';
+import type { HidTransferSink } from '../hid/emulated-device.js';
 import { LINKTYPE_USB_LINUX_MMAPPED, PcapngWriter } from './pcapng.js';
 import { VIRTUAL_EPOCH_MS } from './serial-capture.js';
 import {
@@ -273,6 +274,35 @@ export function hidEnumerationPackets(fn: UsbHidFunction, timing: EnumerationTim
   return packets;
 }
 
+/** What `usbHidFunctionOf` reads: node-hid's HIDAsync surface, emulated or real. */
+export interface HidIdentitySource {
+  getDeviceInfo(): Promise<{ vendorId: number; productId: number; release?: number; interface?: number }>;
+  getReportDescriptor(): Promise<Uint8Array>;
+}
+
+/**
+ * The capture's view of an opened HID device (an EmulatedHidDevice, or a real one opened with node-hid):
+ * its IDs, bcdDevice, interface number and report descriptor; `overrides` set the rest (endpoints…).
+ */
+export async function usbHidFunctionOf(
+  hid: HidIdentitySource,
+  overrides: Partial<UsbHidFunction> = {},
+): Promise<UsbHidFunction> {
+  const info = await hid.getDeviceInfo();
+  const descriptor = Uint8Array.from(await hid.getReportDescriptor());
+  // hidapi reports -1 when the platform does not know the interface number.
+  const iface =
+    info.interface !== undefined && info.interface >= 0 ? { interfaceNumber: info.interface } : {};
+  return {
+    vendorId: info.vendorId,
+    productId: info.productId,
+    descriptor,
+    ...(info.release !== undefined ? { release: info.release } : {}),
+    ...iface,
+    ...overrides,
+  };
+}
+
 export interface UsbHidCaptureOptions {
   file: string;
   clock: Clock;
@@ -286,7 +316,7 @@ export interface UsbHidCaptureOptions {
  * opens (at the clock's current time), the reports as they are recorded. Times are clock times in ms
  * (default: now), in the order they happened.
  */
-export class UsbHidCapture {
+export class UsbHidCapture implements HidTransferSink {
   readonly file: string;
   private readonly writer: PcapngWriter;
   private readonly interfaceId: number;

@@ -16,9 +16,11 @@ import {
   LINKTYPE_USB_LINUX_MMAPPED,
 } from '../../../devices/capture/pcapng.js';
 import { VIRTUAL_EPOCH_MS } from '../../../devices/capture/serial-capture.js';
+import { EmulatedHidDevice } from '../../../devices/hid/emulated-device.js';
 import {
   UsbHidCapture,
   hidEnumerationPackets,
+  usbHidFunctionOf,
   usbDeviceDescriptor,
   usbHidConfigurationDescriptor,
 } from '../../../devices/capture/usb-hid-capture.js';
@@ -189,5 +191,39 @@ describe('UsbHidCapture', () => {
     new UsbHidCapture({ file, clock: new SystemClock(), function: POS }).close();
     const first = readCapture(file).packets[0]!.timestampUs;
     expect(first >= before - 1_000_000n && first <= before + 60_000_000n).toBe(true);
+  });
+});
+
+describe('recording an EmulatedHidDevice', () => {
+  it('the device reports delivered input and accepted output reports to its capture, USB-framed', async () => {
+    const clock = new VirtualClock();
+    const device = new EmulatedHidDevice({
+      descriptor: HID_POS_SCANNER_DESCRIPTOR,
+      info: { vendorId: 0x0c2e, productId: 0x0b61, release: 0x0123, interface: 1 },
+      clock,
+    });
+    const fn = await usbHidFunctionOf(device);
+    expect(fn).toMatchObject({ vendorId: 0x0c2e, productId: 0x0b61, release: 0x0123, interfaceNumber: 1 });
+    const file = path.join(dir, 'device.pcapng');
+    const capture = new UsbHidCapture({ file, clock, function: fn });
+    device.setCapture(capture);
+    const report = new Uint8Array(64);
+    report.set([2, 1, 0x5d, 0x58, 0x30, 0x41]);
+    device.queueInputReport(report);
+    await device.write([4, 0x01]);
+    await expect(device.write([4, 0x01, 0x00])).rejects.toThrow(); // refused: not on the wire
+    device.setCapture(undefined);
+    device.queueInputReport(report); // no longer recorded
+    capture.close();
+    await device.close();
+
+    const packets = readCapture(file).packets;
+    expect(packets[5]!.data[9 + 2]).toBe(1); // bInterfaceNumber
+    expect(Buffer.from(packets[1]!.data).readUInt16LE(12)).toBe(0x0123); // bcdDevice
+    const after = packets.slice(13);
+    expect(after.map((p) => p.type)).toEqual(['C', 'S', 'S', 'C']);
+    expect(hex(after[0]!.data)).toBe(hex(report));
+    expect(hex(after[2]!.setup)).toBe('2109040201000200'); // SET_REPORT(Output 4) to interface 1
+    expect(hex(after[2]!.data)).toBe('0401');
   });
 });

@@ -22,7 +22,10 @@ import {
 import { SEVEN_USAGES_DESCRIPTOR } from '../../../firmware-sim/hid/descriptors/seven-usages.js';
 import { listDescriptorItems } from '../../../firmware-sim/hid/item-list.js';
 import { BarcodeScanner, UsagePage, extendedUsage } from '../../../firmware-sim/hid/usages.js';
-import { UsbHidCapture } from '../../../devices/capture/usb-hid-capture.js';
+import { UsbHidCapture, usbHidFunctionOf } from '../../../devices/capture/usb-hid-capture.js';
+import { HidScannerTwin } from '../../../devices/hid/scanner-twin.js';
+import { getScannerProfile } from '../../../devices/profiles/scanners.js';
+import { encodeTriggerReport, hidPosLayout } from '../../../firmware-sim/scanner/hid-pos.js';
 import {
   hidDescriptorOracle,
   hidInputReportsOracle,
@@ -204,6 +207,47 @@ describe('usbmon HID captures read by Wireshark', () => {
           .join('\n');
         expect(shown).toMatch(/Caps Lock: 1/);
       } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  it.skipIf(!hasTshark)(
+    `HID POS scanner twin recorded while scanning: Wireshark reads ]E0 and the data, and the host's trigger report ${NEEDS}`,
+    async () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchtwin-usbmon-tshark-'));
+      const clock = new VirtualClock();
+      const twin = new HidScannerTwin({
+        name: 'scanner',
+        profile: getScannerProfile('honeywell-1900'),
+        mode: 'hid-pos',
+        clock,
+      });
+      try {
+        const file = path.join(dir, 'twin.pcapng');
+        const capture = new UsbHidCapture({ file, clock, function: await usbHidFunctionOf(twin.device) });
+        twin.device.setCapture(capture);
+        expect(twin.scan({ kind: 'symbol', symbology: 'ean13', text: '4901234567894' }).read).toBe(true);
+        await twin.device.write(
+          encodeTriggerReport(hidPosLayout(twin.device.descriptor), { initiateRead: true }),
+        );
+        capture.close();
+
+        const pdml = await tsharkPdml(file);
+        expect(tsharkProblems(pdml)).toEqual([]);
+        const [input] = pdmlFields(pdml, 'usbhid.data');
+        const usages = input!.children.filter((c) => c.attrs.name === 'usbhid.item.local.usage');
+        const aim = [0xfb, 0xfc, 0xfd].map((u) => usages.find((c) => Number(c.attrs.show) === u));
+        expect(Buffer.from(aim.flatMap((c) => rawBytes(c!))).toString()).toBe(']E0');
+        expect(Buffer.from(rawBytes(input!).slice(5, 18)).toString()).toBe('4901234567894');
+        // The trigger report went by SET_REPORT(Output, ID 4): usbhid.setup fields of the request.
+        const setReports = pdmlFields(pdml, 'usbhid.setup.bRequest').filter(
+          (n) => Number(n.attrs.show) === 0x09,
+        );
+        expect(setReports).toHaveLength(1);
+        expect(pdmlFields(pdml, 'usbhid.setup.ReportID').map((n) => Number(n.attrs.show))).toContain(4);
+      } finally {
+        twin.close();
         fs.rmSync(dir, { recursive: true, force: true });
       }
     },
