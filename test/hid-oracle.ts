@@ -241,6 +241,29 @@ export function descriptorFromPdml(pdml: PdmlNode): Omit<HidDescriptorOracleResu
   return result;
 }
 
+// ——— printed descriptors ———
+
+/**
+ * The bytes of a hex dump as `benchtwin describe --descriptor` prints it (lines of a hex offset, two
+ * spaces, hex pairs), read independently of the formatter: the first run of such lines whose offsets
+ * follow on. Undefined when the text has none or the offsets do not follow on.
+ */
+export function hexDumpBytes(text: string): Uint8Array | undefined {
+  const bytes: number[] = [];
+  let started = false;
+  for (const line of text.split('\n')) {
+    const m = /^([0-9A-Fa-f]{4,8}) {2}((?:[0-9A-Fa-f]{2})(?: [0-9A-Fa-f]{2})*)\s*$/.exec(line);
+    if (!m) {
+      if (started) break;
+      continue;
+    }
+    if (parseInt(m[1] as string, 16) !== bytes.length) return undefined;
+    started = true;
+    for (const pair of (m[2] as string).split(' ')) bytes.push(parseInt(pair, 16));
+  }
+  return started ? Uint8Array.from(bytes) : undefined;
+}
+
 // ——— round trips ———
 
 async function withCapture<T>(

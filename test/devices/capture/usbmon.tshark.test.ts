@@ -20,13 +20,14 @@ import {
   HID_POS_SCANNER_REPORT_ID,
 } from '../../../firmware-sim/hid/descriptors/hid-pos-scanner.js';
 import { SEVEN_USAGES_DESCRIPTOR } from '../../../firmware-sim/hid/descriptors/seven-usages.js';
-import { listDescriptorItems } from '../../../firmware-sim/hid/item-list.js';
+import { formatDescriptor, listDescriptorItems } from '../../../firmware-sim/hid/item-list.js';
 import { BarcodeScanner, UsagePage, extendedUsage } from '../../../firmware-sim/hid/usages.js';
 import { UsbHidCapture, usbHidFunctionOf } from '../../../devices/capture/usb-hid-capture.js';
 import { HidScannerTwin } from '../../../devices/hid/scanner-twin.js';
 import { getScannerProfile } from '../../../devices/profiles/scanners.js';
 import { encodeTriggerReport, hidPosLayout } from '../../../firmware-sim/scanner/hid-pos.js';
 import {
+  hexDumpBytes,
   hidDescriptorOracle,
   hidInputReportsOracle,
   pdmlFields,
@@ -120,6 +121,29 @@ describe('usbmon HID captures read by Wireshark', () => {
       );
       expect(oracle.inputUsages).toHaveLength(8 + 0x66);
       expect(oracle.reportIds).toEqual([]);
+    },
+  );
+
+  it.skipIf(!hasTshark)(
+    `the printed hex dump of the HID POS descriptor, read back, is what Wireshark reads as 0x8C:0x02 with Decoded Data ${NEEDS}`,
+    async () => {
+      const printed = formatDescriptor(HID_POS_SCANNER_DESCRIPTOR);
+      const bytes = hexDumpBytes(printed)!;
+      expect(Buffer.from(bytes).equals(Buffer.from(HID_POS_SCANNER_DESCRIPTOR))).toBe(true);
+      const oracle = (await hidDescriptorOracle(bytes))!;
+      expect(oracle.problems).toEqual([]);
+      expect(oracle.collections[0]).toMatchObject({ type: 1, usagePage: 0x8c, usage: 0x02 });
+      expect(
+        mainItemsUnder(oracle.collections[0]!).some(
+          (i) => i.kind === 'input' && i.usages.includes(pos(0xfe)),
+        ),
+      ).toBe(true);
+      // The readable list names the same items Wireshark found, at the same offsets.
+      const listed = printed
+        .split('\n')
+        .filter((l) => /^[0-9A-F]{4} {2}[0-9A-F]{2}( [0-9A-F]{2})* {2,}\S/.test(l))
+        .map((l) => parseInt(l.slice(0, 4), 16));
+      expect(listed).toEqual(oracle.items.map((i) => i.offset));
     },
   );
 
