@@ -65,6 +65,20 @@ export interface HidDeviceHandler {
   getFeature?(reportId: number): Uint8Array | undefined;
 }
 
+/**
+ * Where the device reports the transfers it makes, framed as on the USB wire (`[ID][payload]`, or the
+ * payload alone without report IDs), with the clock time: `UsbHidCapture` (devices/capture) is one.
+ */
+export interface HidTransferSink {
+  /** An input report the host receives (recorded even when a full buffer then drops it). */
+  inputReport(report: Uint8Array, timeMs: number): void;
+  /** An output report the host wrote and the device accepted. */
+  outputReport(report: Uint8Array, timeMs: number): void;
+  setFeatureReport(report: Uint8Array, timeMs: number): void;
+  /** The feature report the device answered. */
+  getFeatureReport(report: Uint8Array, timeMs: number): void;
+}
+
 export interface EmulatedHidDeviceOptions {
   /** The device's real report descriptor. */
   descriptor: Uint8Array;
@@ -72,6 +86,8 @@ export interface EmulatedHidDeviceOptions {
   info: Omit<HidDeviceInfo, 'release' | 'interface'> & { release?: number; interface?: number };
   clock: Clock;
   handler?: HidDeviceHandler;
+  /** Records the device's transfers (see `setCapture`). */
+  capture?: HidTransferSink;
 }
 
 /** Input reports the host side buffers, as Linux hidraw (HIDRAW_BUFFER_SIZE). */
@@ -93,6 +109,7 @@ export class EmulatedHidDevice extends EventEmitter {
   private readonly info: HidDeviceInfo;
   private readonly clock: Clock;
   private handler: HidDeviceHandler;
+  private capture: HidTransferSink | undefined;
   private readonly buffer: Buffer[] = [];
   private readonly reads: PendingRead[] = [];
   private readonly features = new Map<number, Uint8Array>();
@@ -128,6 +145,7 @@ export class EmulatedHidDevice extends EventEmitter {
     };
     this.clock = options.clock;
     this.handler = options.handler ?? {};
+    this.capture = options.capture;
     // node-hid starts its read loop when the first 'data' listener is added.
     this.on('newListener', (event: string) => {
       if (event === 'data') this.scheduleFlush();
@@ -168,6 +186,11 @@ export class EmulatedHidDevice extends EventEmitter {
     this.timers.add(timer);
   }
 
+  /** Starts (or with undefined stops) recording the device's transfers. */
+  setCapture(sink: HidTransferSink | undefined): void {
+    this.capture = sink;
+  }
+
   /** Input reports dropped on a full buffer since open. */
   get droppedInputReports(): number {
     return this.dropped;
@@ -201,6 +224,7 @@ export class EmulatedHidDevice extends EventEmitter {
   async write(data: Bytes): Promise<number> {
     this.check('Cannot write to hid device');
     const report = this.outgoing('output', data, 'Cannot write to hid device');
+    this.capture?.outputReport(report, this.clock.now());
     this.handler.output?.(report);
     return data.length;
   }
@@ -208,6 +232,7 @@ export class EmulatedHidDevice extends EventEmitter {
   async sendFeatureReport(data: Bytes): Promise<number> {
     this.check('could not send feature report to device');
     const report = this.outgoing('feature', data, 'could not send feature report to device');
+    this.capture?.setFeatureReport(report, this.clock.now());
     this.features.set(this.descriptor.usesReportIds ? (report[0] as number) : 0, report);
     this.handler.setFeature?.(report);
     return data.length;
@@ -235,6 +260,7 @@ export class EmulatedHidDevice extends EventEmitter {
     if (report.length !== info.byteLength || (id !== 0 && report[0] !== id)) {
       throw new HidDeviceError(`${what}: the device answered ${report.length} bytes for report ${reportId}`);
     }
+    this.capture?.getFeatureReport(report, this.clock.now());
     const framed = id ? Buffer.from(report) : Buffer.concat([Buffer.of(0), report]);
     return framed.subarray(0, Math.min(reportLength, framed.length));
   }
@@ -359,6 +385,7 @@ export class EmulatedHidDevice extends EventEmitter {
 
   private deliver(report: Buffer): void {
     if (this.closed || this.failed) return;
+    this.capture?.inputReport(report, this.clock.now());
     const reader = this.reads.shift();
     if (reader) {
       if (reader.timer) this.clock.clearTimeout(reader.timer);
