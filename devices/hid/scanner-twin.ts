@@ -25,7 +25,12 @@ import {
   parseReportDescriptor,
   type HidReportDescriptor,
 } from '../../firmware-sim/hid/descriptor.js';
-import { EmulatedHidDevice, HidDeviceError, type HidDeviceInfo } from './emulated-device.js';
+import {
+  EmulatedHidDevice,
+  HidDeviceError,
+  type HidDeviceInfo,
+  type HidTransferSink,
+} from './emulated-device.js';
 import { attachEmulatedHid, detachEmulatedHid, type EmulatedHidFunction } from './hid-bus.js';
 
 export type HidScannerMode = 'hid-pos' | 'wedge';
@@ -64,6 +69,7 @@ export class HidScannerTwin implements EmulatedHidFunction {
   private readonly handles = new Set<EmulatedHidDevice>();
   private readonly attach: boolean;
   private pluggedIn = false;
+  private capture: (HidTransferSink & { close(): void }) | undefined;
   private capsLock = false;
   private reportsSent = 0;
   private readonly listeners = new Set<(event: TwinEvent) => void>();
@@ -116,6 +122,7 @@ export class HidScannerTwin implements EmulatedHidFunction {
       info: this.deviceInfo,
       clock: this.clock,
       handler: { output: (report) => this.onOutputReport(report) },
+      ...(this.capture ? { capture: this.capture } : {}),
     });
     const close = handle.close.bind(handle);
     handle.close = async (): Promise<void> => {
@@ -124,6 +131,12 @@ export class HidScannerTwin implements EmulatedHidFunction {
     };
     this.handles.add(handle);
     return handle;
+  }
+
+  /** Record the USB traffic of every handle opened from now on; closed with the twin. */
+  setCapture(capture: HidTransferSink & { close(): void }): void {
+    this.capture = capture;
+    for (const h of this.handles) h.setCapture(capture);
   }
 
   get plugged(): boolean {
@@ -191,6 +204,8 @@ export class HidScannerTwin implements EmulatedHidFunction {
     this.pluggedIn = false;
     for (const h of [...this.handles]) void h.close();
     this.handles.clear();
+    this.capture?.close();
+    this.capture = undefined;
   }
 
   private boot(): ScannerFirmware {

@@ -44,7 +44,7 @@ export function makeClock(kind: 'wall' | 'virtual'): Clock {
 
 async function createDevice(
   role: RoleConfig,
-  ctx: { clock: Clock; runtimeDir: string; capture?: SerialCapture },
+  ctx: { clock: Clock; runtimeDir: string; capture?: SerialCapture; usbCapturePrefix?: string },
 ): Promise<BenchDevice> {
   const t = role.transport;
   if (t.scheme === 'emu') {
@@ -58,6 +58,10 @@ async function createDevice(
         runtimeDir: ctx.runtimeDir,
         faults: role.faults,
         capture: role.capture ? ctx.capture : undefined,
+        usbCaptureFile:
+          role.capture && ctx.usbCapturePrefix
+            ? `${ctx.usbCapturePrefix}-${role.role}-usb.pcapng`
+            : undefined,
       });
     }
     if (t.kind === 'uim') {
@@ -101,7 +105,15 @@ export async function startBench(config: BenchConfig, options: StartOptions = {}
   };
   try {
     for (const role of config.roles)
-      devices.set(role.role, await createDevice(role, { clock, runtimeDir, capture }));
+      devices.set(
+        role.role,
+        await createDevice(role, {
+          clock,
+          runtimeDir,
+          ...(capture ? { capture } : {}),
+          ...(config.captureDir ? { usbCapturePrefix: path.join(config.captureDir, config.name) } : {}),
+        }),
+      );
     for (const d of devices.values()) await d.ready?.(READY_TIMEOUT_MS);
   } catch (err) {
     await closeDevices();

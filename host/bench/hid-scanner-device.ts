@@ -3,6 +3,7 @@ import type { Clock } from '../../firmware-sim/clock.js';
 import { isKeyboardLayoutId, KEYBOARD_LAYOUTS } from '../../firmware-sim/scanner/keyboard-layouts.js';
 import type { ScannerProfile } from '../../firmware-sim/scanner/profile.js';
 import { HidScannerTwin, type HidScannerMode } from '../../devices/hid/scanner-twin.js';
+import { UsbHidCapture } from '../../devices/capture/usb-hid-capture.js';
 import {
   ActionError,
   DeviceEvents,
@@ -19,6 +20,8 @@ export function createHidScannerTwin(o: {
   layout: string | undefined;
   transportText: string;
   clock: Clock;
+  /** Record the device's USB traffic (enumeration and reports) as usbmon pcapng here. */
+  captureFile?: string | undefined;
 }): HidScannerTwinDevice {
   if (o.layout !== undefined && !isKeyboardLayoutId(o.layout)) {
     throw new Error(`${o.transportText}: layout=${o.layout}: expected one of ${KEYBOARD_LAYOUTS.join(', ')}`);
@@ -32,6 +35,21 @@ export function createHidScannerTwin(o: {
     clock: o.clock,
     ...(o.layout !== undefined ? { layout: o.layout } : {}),
   });
+  if (o.captureFile) {
+    const info = twin.info();
+    twin.setCapture(
+      new UsbHidCapture({
+        file: o.captureFile,
+        clock: o.clock,
+        function: {
+          vendorId: info.vendorId,
+          productId: info.productId,
+          descriptor: twin.descriptorBytes,
+          ...(o.mode === 'wedge' ? { boot: 'keyboard' as const } : {}),
+        },
+      }),
+    );
+  }
   return new HidScannerTwinDevice(o.name, o.transportText, twin);
 }
 

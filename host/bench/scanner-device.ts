@@ -129,6 +129,8 @@ export interface ScannerTwinOptions {
   runtimeDir: string;
   faults?: FaultsConfig | undefined;
   capture?: SerialCaptureSink | undefined;
+  /** HID modes: a usbmon pcapng of the device's USB traffic (docs/USB-CAPTURES.md). */
+  usbCaptureFile?: string | undefined;
 }
 
 export async function createScannerTwin(
@@ -152,6 +154,7 @@ export async function createScannerTwin(
       layout: o.options['layout'],
       transportText: o.transportText,
       clock: o.clock,
+      captureFile: o.usbCaptureFile,
     });
   }
   if (mode !== 'serial')

@@ -9,6 +9,7 @@ import { runEmulate, runUp } from './up.js';
 import { runProfiles } from './profiles.js';
 import { runCardRead } from './card.js';
 import { runScenarioCommand } from './run.js';
+import { runDescribe } from './describe.js';
 
 export class UsageError extends Error {}
 
@@ -25,6 +26,7 @@ Commands:
   card read                 dump ICCID, IMSI, MSISDN, phone book (and payment data) of a card
   devices                   list real serial and HID devices and the twins of running benches
   profiles                  list the device profiles twins can be made from
+  describe <profile>        describe a profile; --descriptor prints its HID report descriptor
   help [command]            show help for a command
 
 Options for every command:
@@ -108,6 +110,16 @@ event devices (evdev: paths, for wedge scanners) of this machine, and the device
 
 Options:
   --json                    print JSON`,
+  describe: `Usage: benchtwin describe <profile> [options]
+
+Describes a device profile (see "benchtwin profiles"): identity, serial settings, USB ids, symbologies.
+With --descriptor, prints the HID report descriptor its twin presents, in hex and as an item list in the
+words of the HID specification (Usage Page, Collection, Report Count, Input (Data,Var,Abs)…).
+
+Options:
+  --descriptor              print the HID report descriptor
+  --mode hid-pos|wedge      which USB interface: HID POS (usage page 0x8C, default) or the keyboard
+  --json                    print JSON (with --descriptor: the hex string and every item)`,
   profiles: `Usage: benchtwin profiles [options]
 
 Lists the device profiles that emulated twins are made from (use them as emu:<kind>/<profile>).
@@ -313,6 +325,24 @@ export async function main(argv: string[]): Promise<number> {
         const { values } = parse('devices', rest, { json: { type: 'boolean' } });
         if (values.help) return printHelp('devices');
         return await runDevices({ json: values.json ?? false });
+      }
+      case 'describe': {
+        const { values, positionals } = parse('describe', rest, {
+          descriptor: { type: 'boolean' },
+          mode: { type: 'string' },
+          json: { type: 'boolean' },
+        });
+        if (values.help) return printHelp('describe');
+        if (positionals.length !== 1)
+          throw new UsageError('describe: expected one profile name, e.g. benchtwin describe honeywell-1900');
+        if (values.mode !== undefined && !values.descriptor)
+          throw new UsageError('--mode: an option of --descriptor');
+        return runDescribe({
+          profile: positionals[0]!,
+          descriptor: values.descriptor ?? false,
+          mode: oneOf('mode', values.mode, ['hid-pos', 'wedge'], 'hid-pos'),
+          json: values.json ?? false,
+        });
       }
       case 'profiles': {
         const { values } = parse('profiles', rest, { json: { type: 'boolean' } });

@@ -246,15 +246,15 @@ describe('usbmon HID captures read by Wireshark', () => {
         profile: getScannerProfile('honeywell-1900'),
         mode: 'hid-pos',
         clock,
+        attach: false,
       });
+      const device = twin.open();
       try {
         const file = path.join(dir, 'twin.pcapng');
-        const capture = new UsbHidCapture({ file, clock, function: await usbHidFunctionOf(twin.device) });
-        twin.device.setCapture(capture);
+        const capture = new UsbHidCapture({ file, clock, function: await usbHidFunctionOf(device) });
+        device.setCapture(capture);
         expect(twin.scan({ kind: 'symbol', symbology: 'ean13', text: '4901234567894' }).read).toBe(true);
-        await twin.device.write(
-          encodeTriggerReport(hidPosLayout(twin.device.descriptor), { initiateRead: true }),
-        );
+        await device.write(encodeTriggerReport(hidPosLayout(device.descriptor), { initiateRead: true }));
         capture.close();
 
         const pdml = await tsharkPdml(file);
