@@ -74,6 +74,8 @@ export class UimAccess {
     if (uicc.sw >> 8 === 0x61 || uicc.sw === SW.OK) {
       this.dialectValue = 'uicc';
       this.usimAid = this.findUsim();
+      // The USIM becomes the current application, as a handset activates it at start-up.
+      if (this.usimAid) this.apdu(0xa4, 0x04, 0x0c, this.usimAid);
       return true;
     }
     const gsm = this.tx(Uint8Array.of(0xa0, 0xa4, 0x00, 0x00, 0x02, 0x3f, 0x00));

@@ -158,7 +158,10 @@ export function registerControlCommands(modem: PhoneModem): void {
           modem.radio.selectAutomatic();
           return ok();
         }
-        return cme(n ? CmeError.NETWORK_NOT_ALLOWED_EMERGENCY_ONLY : CmeError.NO_NETWORK_SERVICE);
+        if (!n) return cme(CmeError.NO_NETWORK_SERVICE);
+        // The network is tried and refuses the registration (+CREG stat 3); nothing else is selected.
+        modem.radio.selectManual(n);
+        return cme(CmeError.NETWORK_NOT_ALLOWED_EMERGENCY_ONLY);
       }
       modem.radio.selectManual(n);
       return ok();
