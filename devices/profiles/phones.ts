@@ -49,15 +49,25 @@ export const PhoneProfileSchema = z
       .optional(),
     radio: z
       .object({
-        rssi: z.union([int(0, 31), z.literal(99)]),
-        ber: z.union([int(0, 7), z.literal(99)]),
+        rssi: z
+          .number()
+          .int()
+          .refine((v) => (v >= 0 && v <= 31) || v === 99, 'an RSSI of 0 to 31, or 99'),
+        ber: z
+          .number()
+          .int()
+          .refine((v) => (v >= 0 && v <= 7) || v === 99, 'a bit error rate of 0 to 7, or 99'),
         registrationDelayMs: int(0, 600_000).default(0),
         networks: z.array(NetworkSchema).max(16),
       })
       .strict(),
     battery: z
       .object({
-        status: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
+        status: z
+          .number()
+          .int()
+          .refine((v) => v >= 0 && v <= 3, 'a battery status of 0, 1, 2 or 3')
+          .transform((v) => v as 0 | 1 | 2 | 3),
         level: int(0, 100),
       })
       .strict(),
@@ -88,27 +98,16 @@ export class PhoneProfileError extends YamlFileError {
   override name = 'PhoneProfileError';
 }
 
-const describe = (issue: z.core.$ZodIssue): string | undefined =>
-  issue.code === 'invalid_union' && issue.path.at(-1) === 'rssi'
-    ? 'an RSSI of 0 to 31, or 99'
-    : issue.code === 'invalid_union' && issue.path.at(-1) === 'ber'
-      ? 'a bit error rate of 0 to 7, or 99'
-      : issue.code === 'invalid_union' && issue.path.at(-1) === 'status'
-        ? 'a battery status of 0, 1, 2 or 3'
-        : undefined;
-
 /** Parses phone-profile YAML text; `file` names it in errors. */
 export function parsePhoneProfile(text: string, file: string): PhoneProfile {
   return parseYamlFile(text, file, PhoneProfileSchema, {
     errorClass: PhoneProfileError,
-    describe,
   }) as PhoneProfile;
 }
 
 export function loadPhoneProfile(file: string): PhoneProfile {
   return readYamlFile(file, PhoneProfileSchema, 'phone profile', {
     errorClass: PhoneProfileError,
-    describe,
   }) as PhoneProfile;
 }
 

@@ -125,11 +125,13 @@ export class AtInterpreter {
   }
 
   private receiveByte(b: number): void {
-    if (this.settings.echo) this.write(String.fromCharCode(b));
     if (this.prompt) {
+      // The data is echoed; its Ctrl-Z / ESC terminator is not.
+      if (this.settings.echo && b !== CTRL_Z && b !== ESC) this.write(String.fromCharCode(b));
       this.promptByte(b);
       return;
     }
+    if (this.settings.echo) this.write(String.fromCharCode(b));
     const ev = this.assembler.push(b, this.settings.s[3]!, this.settings.s[5]!);
     if (!ev) return;
     if (ev.kind === 'overflow') {
