@@ -71,7 +71,8 @@ export class PhoneModem {
     registerControlCommands(this);
     registerSimCommands(this);
     this.radio.onRegistration((r) => this.registrationChanged(r));
-    this.setFunctionality(1, false);
+    // Switching on gives the card a cold reset, whatever state it was left in.
+    this.setFunctionality(1, true);
   }
 
   /** Bytes from the DTE. */

@@ -37,7 +37,6 @@ export function phone(profileName = 'seed001', options: PhoneOptions = {}): Test
   profile.radio.registrationDelayMs = options.registrationDelayMs ?? 0;
   const cardName = options.card === undefined ? profile.card : (options.card ?? undefined);
   const c = cardName ? card(cardName) : undefined;
-  c?.powerOff();
   let out = '';
   const finals: AtFinal[] = [];
   const modem = new PhoneModem({
