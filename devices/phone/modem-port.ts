@@ -32,6 +32,8 @@ export interface PhoneModemPortOptions {
   faults?: FaultSettings;
   seed?: number;
   capture?: SerialCaptureSink;
+  /** Deliver the host's bytes at the line rate, as a UART receives them (wall clock only; default true). */
+  paceInbound?: boolean;
   /** Observer of the final result codes the modem sends. */
   onFinal?: (final: AtFinal) => void;
 }
@@ -48,6 +50,7 @@ export class PhoneModemPort {
       runtimeDir: options.runtimeDir,
       clock: options.clock,
       line: options.line ?? MODEM_LINE,
+      paceInbound: options.paceInbound ?? true,
     };
     if (options.capture) portOptions.capture = options.capture;
     if (options.faults) portOptions.faults = options.faults;
