@@ -68,7 +68,7 @@ export class AtInterpreter {
   private lastLine = '';
   private executing = false;
   private prompt: { handler: PromptHandler; data: number[]; overflow: boolean } | undefined;
-  private readonly queue: string[] = [];
+  private readonly queue: string[][] = [];
 
   constructor(options: AtInterpreterOptions) {
     this.options = options;
@@ -98,17 +98,19 @@ export class AtInterpreter {
   }
 
   /**
-   * An unsolicited result code (e.g. "+CREG: 1"). Sent at once when the line is idle; while a command
+   * An unsolicited result code (e.g. "+CREG: 1"; several lines, such as +CMT and its PDU, as an array,
+   * kept together). Sent at once when the line is idle; while a command
    * line is typed or executed, or a prompt is open, it waits until the final result code has been sent.
    */
-  unsolicited(text: string): void {
+  unsolicited(text: string | readonly string[]): void {
+    const lines = typeof text === 'string' ? [text] : [...text];
     if (this.busy) {
-      this.queue.push(text);
+      this.queue.push(lines);
       const max = this.options.maxQueuedUnsolicited ?? 64;
       while (this.queue.length > max) this.queue.shift();
       return;
     }
-    this.emitUnsolicited(text);
+    this.emitUnsolicited(lines);
   }
 
   /** Settings back to defaults and any partial line or prompt dropped (power cycle). */
@@ -304,9 +306,9 @@ export class AtInterpreter {
     else this.write((numeric === undefined ? text : String(numeric)) + this.cr);
   }
 
-  private emitUnsolicited(text: string): void {
+  private emitUnsolicited(lines: readonly string[]): void {
     if (this.settings.quiet) return;
-    this.info([text]);
+    this.info(lines);
   }
 
   private flushUnsolicited(): void {

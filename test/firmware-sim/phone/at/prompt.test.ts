@@ -103,3 +103,15 @@ describe('TS 27.005 §3.5.1 prompt mode (test command standing in for +CMGS)', (
     expect(p.send('AT\r')).toBe(OK);
   });
 });
+
+describe('unsolicited result codes of several lines (+CMT with its PDU)', () => {
+  it('go out together, framed as one information block (TS 27.005 §3.4.1 +CMT: [<alpha>],<length><CR><LF><pdu>)', () => {
+    const p = phone('seed001', { echo: false });
+    p.modem.interpreter.unsolicited(['+CMT: ,24', '07914477009000F0040B']);
+    expect(p.drain()).toBe('\r\n+CMT: ,24\r\n07914477009000F0040B\r\n');
+    p.send('AT+CG');
+    p.modem.interpreter.unsolicited(['+CMT: ,24', '07914477009000F0040B']);
+    expect(p.drain()).toBe('');
+    expect(p.send('MI\r')).toBe(v1('benchtwin') + OK + '\r\n+CMT: ,24\r\n07914477009000F0040B\r\n');
+  });
+});
