@@ -76,12 +76,12 @@ export class PhoneModemPort {
 
   /** Battery out and back in: all volatile state is lost, the SIM asks for its PIN again. */
   powerCycle(): void {
-    this.options.card?.powerOff();
+    this.modemValue.powerOff();
     this.modemValue = this.boot();
   }
 
   close(): void {
-    this.options.card?.powerOff();
+    this.modemValue.powerOff();
     this.port.close();
   }
 

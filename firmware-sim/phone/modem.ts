@@ -52,6 +52,7 @@ export class PhoneModem {
   /** +COPS <format>: 0 long, 1 short, 2 numeric. */
   copsFormat: 0 | 1 | 2 = 0;
   private fun: FunctionalityLevel = 1;
+  private off = false;
   private imsi: string | undefined;
 
   constructor(options: PhoneModemOptions) {
@@ -61,7 +62,9 @@ export class PhoneModem {
     this.sim = options.card ? new UimAccess(options.card) : undefined;
     this.interpreter = new AtInterpreter({
       table: this.table,
-      output: options.output,
+      output: (bytes) => {
+        if (!this.off) options.output(bytes);
+      },
       onReset: () => this.resetTeSettings(),
       ...(options.onFinal ? { onFinal: options.onFinal } : {}),
       ...(options.maxLineLength ? { maxLineLength: options.maxLineLength } : {}),
@@ -77,7 +80,14 @@ export class PhoneModem {
 
   /** Bytes from the DTE. */
   receive(bytes: Uint8Array): void {
-    this.interpreter.receive(bytes);
+    if (!this.off) this.interpreter.receive(bytes);
+  }
+
+  /** Switched off (battery out): silent from now on, radio timers cancelled, SIM contacts off. */
+  powerOff(): void {
+    this.off = true;
+    this.radio.setPower(false);
+    this.sim?.powerOff();
   }
 
   get functionality(): FunctionalityLevel {

@@ -36,6 +36,7 @@ export class SimulatedRadio {
   private manual: NetworkProfile | undefined;
   private current: Registration = { stat: RegistrationStatus.NOT_REGISTERED, network: undefined };
   private timer: TimerHandle | undefined;
+  private pending: Registration | undefined;
   private readonly listeners: ((r: Registration) => void)[] = [];
 
   constructor(
@@ -121,15 +122,20 @@ export class SimulatedRadio {
   }
 
   private evaluate(): void {
+    const t = this.target();
+    // Already on the way to the same registration: let the search finish on time.
+    if (this.timer && this.pending?.stat === t.stat && this.pending.network === t.network) return;
     this.clock?.clearTimeout(this.timer);
     this.timer = undefined;
-    const t = this.target();
+    this.pending = undefined;
     const registered = t.stat === RegistrationStatus.HOME || t.stat === RegistrationStatus.ROAMING;
     const already = this.current.stat === t.stat && this.current.network === t.network;
     if (registered && !already && this.clock && this.profile.registrationDelayMs > 0) {
       this.set({ stat: RegistrationStatus.SEARCHING, network: undefined });
+      this.pending = t;
       this.timer = this.clock.setTimeout(() => {
         this.timer = undefined;
+        this.pending = undefined;
         this.set(t);
       }, this.profile.registrationDelayMs);
       return;

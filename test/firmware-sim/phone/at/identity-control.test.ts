@@ -162,6 +162,29 @@ describe('TS 27.007 §7.2 +CREG', () => {
     expect(p.send('AT+CREG?\r')).toBe(v1('+CREG: 1,1') + OK);
   });
 
+  it('SIM commands while searching do not postpone the registration', () => {
+    const clock = new VirtualClock();
+    const p = phone('seed001', { echo: false, clock, registrationDelayMs: 2000 });
+    p.send('AT+CREG=1;+CPIN="1234"\r');
+    clock.advance(1500);
+    // Both re-read the SIM state afterwards (ENABLE CHV on an enabled PIN is refused: ERROR).
+    expect(p.send('AT+CLCK="SC",1,"1234"\r')).toBe('\r\nERROR\r\n');
+    expect(p.send('AT+CSIM=26,"002000010831323334FFFFFFFF"\r')).toBe(v1('+CSIM: 4,"9000"') + OK);
+    clock.advance(500);
+    expect(p.drain()).toBe(v1('+CREG: 1'));
+  });
+
+  it('a switched-off phone is silent: pending registrations and input are dropped', () => {
+    const clock = new VirtualClock();
+    const p = phone('seed001', { echo: false, clock, registrationDelayMs: 2000 });
+    p.send('AT+CREG=1;+CPIN="1234"\r');
+    p.modem.powerOff();
+    clock.advance(5000);
+    expect(p.drain()).toBe('');
+    expect(p.send('AT\r')).toBe('');
+    expect(p.card!.powered).toBe(false);
+  });
+
   it('an unsolicited result code waits while a command line is being typed', () => {
     const clock = new VirtualClock();
     const p = phone('seed001', { echo: false, clock, registrationDelayMs: 500 });
