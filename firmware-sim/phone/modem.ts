@@ -17,7 +17,9 @@ import { registerSimCommands } from './at/commands/sim.js';
 import { registerV250Commands } from './at/commands/v250.js';
 import type { TeCharset } from './charset.js';
 import type { PhoneProfile } from './profile.js';
-import type { Registration } from './radio.js';
+import { AccessTechnology } from './profile.js';
+import type { Registration, RegistrationCommand } from './radio.js';
+import { REGISTRATION_COMMANDS } from './radio.js';
 import { Battery, SimulatedRadio } from './radio.js';
 import type { PinState } from './uim-access.js';
 import { UimAccess } from './uim-access.js';
@@ -47,12 +49,21 @@ export class PhoneModem {
   readonly sim: UimAccess | undefined;
   /** +CSCS */
   charset: TeCharset = 'IRA';
-  /** +CREG <n>: 0 no URC, 1 +CREG: <stat>, 2 with location. */
-  cregMode: 0 | 1 | 2 = 0;
+  /**
+   * <n> of +CREG (circuit switched), +CGREG (GPRS) and +CEREG (EPS): 0 no unsolicited code, 1 `<stat>`,
+   * 2 `<stat>` with the location.
+   */
+  readonly registrationReports: Record<RegistrationCommand, 0 | 1 | 2> = {
+    '+CREG': 0,
+    '+CGREG': 0,
+    '+CEREG': 0,
+  };
   /** +COPS <format>: 0 long, 1 short, 2 numeric. */
   copsFormat: 0 | 1 | 2 = 0;
   private fun: FunctionalityLevel = 1;
   private off = false;
+  private packetDetached = false;
+  private readonly lastReported: Partial<Record<RegistrationCommand, Registration>> = {};
   private imsi: string | undefined;
 
   constructor(options: PhoneModemOptions) {
@@ -73,7 +84,7 @@ export class PhoneModem {
     registerIdentityCommands(this);
     registerControlCommands(this);
     registerSimCommands(this);
-    this.radio.onRegistration((r) => this.registrationChanged(r));
+    this.radio.onRegistration(() => this.registrationChanged());
     // Switching on gives the card a cold reset, whatever state it was left in.
     this.setFunctionality(1, true);
   }
@@ -143,24 +154,58 @@ export class PhoneModem {
     this.radio.setSubscriber(this.imsi);
   }
 
-  /** +CREG location part: ,"<lac>","<ci>",<AcT> while a network serves. */
-  cregLocation(r: Registration): string {
-    const n = r.network;
-    if (!n) return '';
-    const ciDigits = n.act === 'gsm' ? 4 : 8;
-    const hex = (v: number, d: number) => v.toString(16).toUpperCase().padStart(d, '0');
-    const act = { gsm: 0, utran: 2, 'e-utran': 7 }[n.act];
-    return `,"${hex(n.lac, 4)}","${hex(n.ci, ciDigits)}",${act}`;
+  /**
+   * The registration a command reports. Circuit and packet (GPRS) services follow the serving network;
+   * EPS registration (+CEREG) exists only on an E-UTRAN cell.
+   */
+  registrationFor(command: RegistrationCommand): Registration {
+    const r = this.radio.registration;
+    const none: Registration = { stat: 0, network: undefined };
+    if (command === '+CREG') return r;
+    if (this.packetDetached) return none;
+    if (command !== '+CEREG' || !r.network || r.network.act === 'e-utran') return r;
+    return none;
   }
 
-  private registrationChanged(r: Registration): void {
-    if (this.cregMode === 0) return;
-    this.interpreter.unsolicited(`+CREG: ${r.stat}${this.cregMode === 2 ? this.cregLocation(r) : ''}`);
+  /** +CGATT: attached to the packet domain (while registered and not detached). */
+  get packetAttached(): boolean {
+    const stat = this.registrationFor('+CGREG').stat;
+    return stat === 1 || stat === 5;
+  }
+
+  /** +CGATT=0 / 1; packet registration follows (reported through +CGREG / +CEREG). */
+  setPacketAttached(attached: boolean): void {
+    this.packetDetached = !attached;
+    this.registrationChanged();
+  }
+
+  /**
+   * The status and location part of a registration answer: `<stat>[,"<lac>","<ci>",<AcT>]` (the
+   * location only for <n> = 2 while a network serves; +CEREG's area code is the TAC).
+   */
+  registrationText(command: RegistrationCommand, n: 0 | 1 | 2): string {
+    const r = this.registrationFor(command);
+    const net = r.network;
+    if (n !== 2 || !net) return String(r.stat);
+    const ciDigits = net.act === 'gsm' ? 4 : 8;
+    const hex = (v: number, d: number) => v.toString(16).toUpperCase().padStart(d, '0');
+    return `${r.stat},"${hex(net.lac, 4)}","${hex(net.ci, ciDigits)}",${AccessTechnology[net.act]}`;
+  }
+
+  private registrationChanged(): void {
+    for (const command of REGISTRATION_COMMANDS) {
+      const n = this.registrationReports[command];
+      const r = this.registrationFor(command);
+      const last = this.lastReported[command];
+      this.lastReported[command] = r;
+      if (n === 0 || (last && last.stat === r.stat && last.network === r.network)) continue;
+      this.interpreter.unsolicited(`${command}: ${this.registrationText(command, n)}`);
+    }
   }
 
   private resetTeSettings(): void {
     this.charset = 'IRA';
-    this.cregMode = 0;
+    for (const c of REGISTRATION_COMMANDS) this.registrationReports[c] = 0;
     this.copsFormat = 0;
   }
 }

@@ -6,6 +6,10 @@
 import type { Clock, TimerHandle } from '../clock.js';
 import type { BatteryProfile, NetworkProfile, RadioProfile } from './profile.js';
 
+/** The three registration status commands of TS 27.007 (§7.2, §10.1.20, §10.1.22). */
+export const REGISTRATION_COMMANDS = ['+CREG', '+CGREG', '+CEREG'] as const;
+export type RegistrationCommand = (typeof REGISTRATION_COMMANDS)[number];
+
 /** +CREG <stat> (TS 27.007 §7.2). */
 export const RegistrationStatus = {
   NOT_REGISTERED: 0,

@@ -1,13 +1,14 @@
 /**
  * TS 27.007 control and network commands: +CMEE (§9.1), +CSCS (§5.5), +CFUN (§8.2), +CSQ (§8.5),
- * +CBC (§8.4), +CREG (§7.2) and +COPS (§7.3), backed by the simulated radio and battery.
+ * +CBC (§8.4), +CREG (§7.2), +CGREG (§10.1.20), +CEREG (§10.1.22), +CGATT (§10.1.9) and +COPS (§7.3), backed by the
+ * simulated radio and battery.
  */
 import type { PhoneModem } from '../../modem.js';
 import { decodeTeString, encodeTeString, TE_CHARSETS } from '../../charset.js';
 import type { TeCharset } from '../../charset.js';
 import type { NetworkProfile } from '../../profile.js';
 import { AccessTechnology } from '../../profile.js';
-import { RegistrationStatus } from '../../radio.js';
+import { REGISTRATION_COMMANDS, RegistrationStatus } from '../../radio.js';
 import { cme, ok } from '../command-table.js';
 import type { AtResponse } from '../command-table.js';
 import { CmeError } from '../cme-error.js';
@@ -87,18 +88,32 @@ export function registerControlCommands(modem: PhoneModem): void {
     test: () => ok('+CBC: (0-3),(0-100)'),
   });
 
+  for (const command of REGISTRATION_COMMANDS) {
+    t.add({
+      name: command,
+      read: () => {
+        const n = modem.registrationReports[command];
+        return ok(`${command}: ${n},${modem.registrationText(command, n)}`);
+      },
+      test: () => ok(`${command}: (0-2)`),
+      set: (params) => {
+        const n = intIn(params[0], 0, 2, 0);
+        if (n === null || n === undefined || params.length > 1) return bad();
+        modem.registrationReports[command] = n as 0 | 1 | 2;
+        return ok();
+      },
+    });
+  }
+
+  // +CGATT (§10.1.9): packet domain attach; the phone attaches by itself once registered.
   t.add({
-    name: '+CREG',
-    read: () => {
-      const r = modem.radio.registration;
-      const loc = modem.cregMode === 2 ? modem.cregLocation(r) : '';
-      return ok(`+CREG: ${modem.cregMode},${r.stat}${loc}`);
-    },
-    test: () => ok('+CREG: (0-2)'),
+    name: '+CGATT',
+    read: () => ok(`+CGATT: ${modem.packetAttached ? 1 : 0}`),
+    test: () => ok('+CGATT: (0,1)'),
     set: (params) => {
-      const n = intIn(params[0], 0, 2, 0);
-      if (n === null || n === undefined || params.length > 1) return bad();
-      modem.cregMode = n as 0 | 1 | 2;
+      const state = param.int(params[0]);
+      if ((state !== 0 && state !== 1) || params.length > 1) return bad();
+      modem.setPacketAttached(state === 1);
       return ok();
     },
   });

@@ -203,6 +203,43 @@ describe('TS 27.007 §7.2 +CREG', () => {
   });
 });
 
+describe('TS 27.007 §10.1.20 +CGREG and §10.1.22 +CEREG', () => {
+  it('read, test and set forms; EPS registration only on an E-UTRAN cell', () => {
+    const p = ready();
+    expect(p.send('AT+CGREG=?;+CEREG=?\r')).toBe(v1('+CGREG: (0-2)') + v1('+CEREG: (0-2)') + OK);
+    expect(p.send('AT+CGREG?;+CEREG?\r')).toBe(v1('+CGREG: 0,1') + v1('+CEREG: 0,1') + OK);
+    expect(p.send('AT+CEREG=2;+CEREG?\r')).toBe(v1('+CEREG: 2,1,"00C3","001A2B3C",7') + OK);
+    expect(p.send('AT+CGREG=3\r')).toBe('\r\n+CME ERROR: 50\r\n');
+  });
+
+  it('each reports its own unsolicited code; moving to a GSM cell ends EPS registration', () => {
+    const p = ready();
+    p.send('AT+CREG=1;+CGREG=1;+CEREG=1\r');
+    expect(p.send('AT+COPS=1,2,"23415"\r')).toBe(OK + v1('+CREG: 5') + v1('+CGREG: 5') + v1('+CEREG: 0'));
+    expect(p.send('AT+CGREG=2;+CGREG?;+CEREG?\r')).toBe(
+      v1('+CGREG: 2,5,"1A2B","3C4D",0') + v1('+CEREG: 1,0') + OK,
+    );
+    expect(p.send('AT+COPS=0\r')).toBe(
+      OK + v1('+CREG: 1') + v1('+CGREG: 1,"00C3","001A2B3C",7') + v1('+CEREG: 1'),
+    );
+  });
+});
+
+describe('TS 27.007 §10.1.9 +CGATT', () => {
+  it('attached once registered; detach ends packet registration, attach restores it', () => {
+    const p = phone('seed001', { echo: false });
+    expect(p.send('AT+CGATT=?\r')).toBe(v1('+CGATT: (0,1)') + OK);
+    expect(p.send('AT+CGATT?\r')).toBe(v1('+CGATT: 0') + OK); // PIN not given
+    p.send('AT+CPIN="1234";+CGREG=1\r');
+    expect(p.send('AT+CGATT?\r')).toBe(v1('+CGATT: 1') + OK);
+    expect(p.send('AT+CGATT=0;+CGATT?;+CREG?\r')).toBe(
+      v1('+CGATT: 0') + v1('+CREG: 0,1') + OK + v1('+CGREG: 0'),
+    );
+    expect(p.send('AT+CGATT=1\r')).toBe(OK + v1('+CGREG: 1'));
+    expect(p.send('AT+CMEE=1;+CGATT=2\r')).toBe('\r\n+CME ERROR: 50\r\n');
+  });
+});
+
 describe('TS 27.007 §7.3 +COPS', () => {
   it('read in the three formats; test lists networks with their status, modes and formats', () => {
     const p = ready();
