@@ -44,6 +44,7 @@ describe('TS 27.007 §5 identification', () => {
   it('§7.1 +CNUM reads EF_MSISDN: alpha in the TE character set, number, type 145', () => {
     const p = ready();
     expect(p.send('AT+CNUM\r')).toBe(v1('+CNUM: "My number","+447700900123",145') + OK);
+    expect(p.send('AT+CNUM=?\r')).toBe(OK);
     expect(p.send('AT+CSCS="UCS2";+CNUM\r')).toBe(
       v1('+CNUM: "004D00790020006E0075006D006200650072","+447700900123",145') + OK,
     );

@@ -73,6 +73,12 @@ describe.each(cards)('TS 27.007 §8.3 +CPIN with $name', (c) => {
     expect(p.send('AT+CPIN?\r')).toBe(cmeErr(13));
   });
 
+  it('an unquoted PIN keeps its leading zeros (V.250 numeric constant text as typed)', () => {
+    const p = phone(c.phone, { echo: false });
+    expect(p.send(`AT+CPIN=${c.pin}\r`)).toBe(OK);
+    expect(p.send('AT+CPIN?\r')).toBe(v1('+CPIN: READY') + OK);
+  });
+
   it('malformed PINs are refused before they reach the card (no attempt is used)', () => {
     const p = phone(c.phone, { echo: false });
     p.send('AT+CMEE=1\r');

@@ -135,7 +135,7 @@ describe('V.250 §5.6–5.7 execution and result codes', () => {
     expect(p.send('AT+GMI;+GMM;+GMR;+GSN\r')).toBe(
       v1('benchtwin') + v1('BT-P1 Payment Phone') + v1('BTP1-1.0.0') + v1('353951100000014') + OK,
     );
-    expect(p.send('AT+GMI=?;+GCAP=?\r')).toBe(OK);
+    expect(p.send('AT+GMI=?;+GMM=?;+GMR=?;+GSN=?;+GCAP=?\r')).toBe(OK);
     expect(p.send('AT+GCAP\r')).toBe(v1('+GCAP: +CGSM') + OK);
     expect(p.send('AT+IPR?\r')).toBe(v1('+IPR: 115200') + OK);
     expect(p.send('AT+IPR=?\r')).toBe(v1('+IPR: (),(300,1200,2400,4800,9600,19200,38400,57600,115200)') + OK);
