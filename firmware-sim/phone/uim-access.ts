@@ -40,6 +40,7 @@ export const FileId = {
   EF_ICCID: 0x2fe2,
   EF_IMSI: 0x6f07,
   EF_MSISDN: 0x6f40,
+  EF_SMS: 0x6f3c,
 } as const;
 
 /** EFs of DF_TELECOM (TS 51.011 §10.5); other 6Fxx EFs live in DF_GSM / ADF USIM. */
@@ -211,6 +212,30 @@ export class UimAccess {
     const s = this.selectFile(fid);
     if (!isOk(s.sw)) return s;
     return this.apdu(0xb0, 0, 0, undefined, length);
+  }
+
+  // ----- record files (EF_SMS, EF_ADN, …) -------------------------------------------------------------
+
+  /** Selects a linear-fixed EF by FID and tells its record length and count. */
+  recordFile(fid: number): { length: number; count: number; sw: number } {
+    const s = this.selectFile(fid, true);
+    if (!isOk(s.sw)) return { length: 0, count: 0, sw: s.sw };
+    const shape = this.recordShape(s.data);
+    return shape ? { ...shape, sw: s.sw } : { length: 0, count: 0, sw: SW.TECHNICAL_PROBLEM };
+  }
+
+  /** READ RECORD n (absolute) of a linear-fixed EF. */
+  readRecord(fid: number, n: number): CardReply {
+    const f = this.recordFile(fid);
+    if (!isOk(f.sw)) return { data: new Uint8Array(0), sw: f.sw };
+    return this.apdu(0xb2, n, 0x04, undefined, f.length);
+  }
+
+  /** UPDATE RECORD n (absolute); `data` must be one whole record. Returns the status word. */
+  updateRecord(fid: number, n: number, data: Uint8Array): number {
+    const f = this.recordFile(fid);
+    if (!isOk(f.sw)) return f.sw;
+    return this.apdu(0xdc, n, 0x04, data).sw;
   }
 
   // ----- identity ------------------------------------------------------------------------------------
