@@ -69,6 +69,7 @@ export class AtInterpreter {
   private executing = false;
   private prompt: { handler: PromptHandler; data: number[]; overflow: boolean } | undefined;
   private readonly queue: string[][] = [];
+  private batch: number[] | undefined;
 
   constructor(options: AtInterpreterOptions) {
     this.options = options;
@@ -84,6 +85,21 @@ export class AtInterpreter {
 
   /** Bytes from the DTE. */
   receive(bytes: Uint8Array): void {
+    // Everything one chunk of input causes leaves in one write (a UART FIFO, not a syscall per byte).
+    const outer = this.batch === undefined;
+    if (outer) this.batch = [];
+    try {
+      this.receiveAll(bytes);
+    } finally {
+      if (outer) {
+        const out = this.batch!;
+        this.batch = undefined;
+        if (out.length > 0) this.out(Uint8Array.from(out));
+      }
+    }
+  }
+
+  private receiveAll(bytes: Uint8Array): void {
     for (const b of bytes) {
       try {
         this.receiveByte(b);
@@ -317,6 +333,12 @@ export class AtInterpreter {
 
   private write(text: string): void {
     if (text.length === 0) return;
-    this.out(Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff));
+    if (this.batch) {
+      for (let i = 0; i < text.length; i++) this.batch.push(text.charCodeAt(i) & 0xff);
+      return;
+    }
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+    this.out(bytes);
   }
 }
