@@ -1,6 +1,6 @@
 /**
  * V.250 commands beyond what the interpreter owns (E, V, Q, Z, &F, S-registers): identification (I,
- * +GMI, +GMM, +GMR, +GSN, +GCAP), the settings clients send while probing (X, &C, &D, L, M, +IPR) and
+ * +GMI, +GMM, +GMR, +GSN, +GCAP, and +CLAC of TS 27.007 §8.37), the settings clients send while probing (X, &C, &D, L, M, +IPR) and
  * dialling, which this phone answers with NO CARRIER (it carries no calls).
  */
 import type { PhoneModem } from '../../modem.js';
@@ -48,6 +48,16 @@ export function registerV250Commands(modem: PhoneModem): void {
   ident(modem, '+GSN', () => p.imei);
   // +CGSM: the GSM command set of TS 27.007 (§5.1 lists it as the +GCAP answer of a GSM MT).
   t.add({ name: '+GCAP', exec: () => ok('+GCAP: +CGSM'), test: () => ok() });
+
+  // +CLAC (TS 27.007 §8.37): every command the phone answers, one "AT…" per line.
+  t.add({
+    name: '+CLAC',
+    exec: () => {
+      const basic = ['E', 'V', 'Q', 'Z', '&F', 'S', 'D', ...t.basic.keys()];
+      return ok(...[...basic, ...t.extended.keys()].map((n) => `AT${n}`).sort());
+    },
+    test: () => ok(),
+  });
 
   let rate = 115200;
   t.add({

@@ -143,6 +143,31 @@ describe('V.250 §5.6–5.7 execution and result codes', () => {
     expect(p.send('AT+IPR=1234\r')).toBe(ERROR);
   });
 
+  it('TS 27.007 §8.37 +CLAC lists every command the table answers, sorted, and nothing else', () => {
+    const p = phone('seed001', { echo: false });
+    const out = p.send('AT+CLAC\r');
+    expect(out.endsWith(OK)).toBe(true);
+    const listed = out.slice(2, -OK.length - 2).split('\r\n');
+    expect(listed).toEqual([...listed].sort());
+    for (const c of [
+      'AT+CPIN',
+      'AT+CSIM',
+      'AT+CRSM',
+      'AT+CREG',
+      'AT+CGSN',
+      'ATE',
+      'AT&F',
+      'ATI',
+      'AT+CLAC',
+    ]) {
+      expect(listed, c).toContain(c);
+    }
+    expect(listed).not.toContain('AT+CMGS');
+    for (const c of listed.filter((l) => l.startsWith('AT+'))) {
+      expect(p.send(`${c}=?\r`).startsWith('\r\nERROR'), c).toBe(false);
+    }
+  });
+
   it('a form a command does not have is ERROR, also under +CMEE=1 (TS 27.007 §9.2: syntax)', () => {
     const p = phone('seed001', { echo: false });
     p.send('AT+CMEE=1\r');
