@@ -3,6 +3,10 @@
  * reference and total (a reference is reused once it wraps, the total tells two uses apart); they may
  * arrive in any order, a repeated part is ignored, and sets still missing parts can be listed.
  * Pure: the caller passes the time a part arrived, for ageing out incomplete sets.
+ *
+ * The keys of the last 64 completed sets are remembered, so a part repeated after its set completed is
+ * still a duplicate; a sender cycles through 256 references before reusing one, so this cannot swallow a
+ * new message.
  */
 import { concatOf, portsOf, type InformationElement } from './udh.js';
 import type { UserData } from './user-data.js';
@@ -58,8 +62,11 @@ function assemble(originator: string, parts: UserData[], reference: number | und
   return message;
 }
 
+const COMPLETED_MEMORY = 64;
+
 export class SmsReassembler {
   private readonly sets = new Map<string, PendingSet>();
+  private readonly completed = new Set<string>();
 
   /** Adds one part (or a single message, which completes at once). */
   add(originator: string, userData: UserData, receivedAt = 0): ReassemblyOutcome {
@@ -68,6 +75,7 @@ export class SmsReassembler {
       return { status: 'complete', message: assemble(originator, [userData], c?.reference) };
     }
     const key = `${originator}\u0000${c.reference}\u0000${c.total}`;
+    if (this.completed.has(key)) return { status: 'duplicate' };
     let set = this.sets.get(key);
     if (!set) {
       set = {
@@ -83,6 +91,8 @@ export class SmsReassembler {
     set.parts.set(c.sequence, userData);
     if (set.parts.size < set.total) return { status: 'pending', received: set.parts.size, total: set.total };
     this.sets.delete(key);
+    this.completed.add(key);
+    if (this.completed.size > COMPLETED_MEMORY) this.completed.delete(this.completed.values().next().value!);
     const ordered = [...set.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
     return { status: 'complete', message: assemble(originator, ordered, c.reference) };
   }
