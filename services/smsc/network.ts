@@ -8,6 +8,7 @@
  * makes it deliver again after a restart. Each delivery carries the SMSC's message id for that reason; a
  * subscriber acknowledges a repeated id without showing the message twice (`DeduplicatingInbox`).
  */
+import type { Clock } from '../../firmware-sim/clock.js';
 
 export interface MtDelivery {
   /** The SMSC's message id; the same on every redelivery of the message. */
@@ -28,9 +29,18 @@ export interface MoReceiver {
 
 export type DeliveryOutcome = 'delivered' | 'absent' | 'failed';
 
+export interface NetworkOptions {
+  /** The clock that times the radio; needed for `latencyMs`. */
+  clock?: Clock;
+  /** Paging, delivery and RP-ACK of one MT message, on `clock`. */
+  latencyMs?: number;
+}
+
 export class SimulatedNetwork {
   private readonly subscribers = new Map<string, DeliverHandler>();
   private smsc: MoReceiver | undefined;
+
+  constructor(private readonly options: NetworkOptions = {}) {}
 
   /** Registers a phone; returns the function that detaches it. */
   register(msisdn: string, handler: DeliverHandler): () => void {
@@ -50,6 +60,8 @@ export class SimulatedNetwork {
   }
 
   async deliver(msisdn: string, delivery: MtDelivery): Promise<DeliveryOutcome> {
+    const { clock, latencyMs = 0 } = this.options;
+    if (clock && latencyMs > 0) await new Promise<void>((r) => clock.setTimeout(r, latencyMs));
     const handler = this.subscribers.get(msisdn);
     if (!handler) return 'absent';
     try {

@@ -135,6 +135,8 @@ export class Smsc implements MoReceiver {
     if (this.closed) return void socket.destroy();
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
+    // Real I/O: a self-advancing virtual clock holds its jumps while SMPP traffic flows.
+    socket.on('data', () => this.o.clock.touch());
     const framed = frameSocket(socket);
     const session = new smpp.Session({ socket: framed.stream });
     const client: Client = { session, rawSubmits: [], outboxInFlight: new Set() };

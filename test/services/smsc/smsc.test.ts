@@ -233,3 +233,86 @@ describe('SMSC over SMPP 3.4', () => {
     );
   });
 });
+
+describe('SMSC retries on the virtual clock', () => {
+  it('a phone that refuses twice gets the message on the third attempt, after 1 s and 2 s of clock time', async () => {
+    const db = tempDb();
+    const clock = new VirtualClock();
+    const network = new SimulatedNetwork();
+    const attemptsAt: number[] = [];
+    network.register(PHONE, async () => {
+      attemptsAt.push(clock.now());
+      if (attemptsAt.length < 3) throw new Error('memory capacity exceeded');
+    });
+    const smsc = new Smsc({
+      dbFile: db.file,
+      clock,
+      network,
+      accounts: ACCOUNTS,
+      retryDelaysMs: [1000, 2000],
+    });
+    const e = await Esme.connect(await smsc.listen(0));
+    try {
+      await e.call('bind_transceiver', { system_id: 'shop', password: 'secret' });
+      const resp = await e.call('submit_sm', {
+        source_addr: '4930999',
+        dest_addr_ton: 1,
+        destination_addr: '4917000001',
+        registered_delivery: 1,
+        short_message: Buffer.from(encodeGsm7('retry me')),
+      });
+      await waitFor('attempt 1', () => attemptsAt.length === 1);
+      clock.advance(999);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(attemptsAt).toHaveLength(1);
+      clock.advance(1);
+      await waitFor('attempt 2', () => attemptsAt.length === 2);
+      clock.advance(2000);
+      await waitFor('attempt 3', () => attemptsAt.length === 3);
+      expect(attemptsAt).toEqual([0, 1000, 3000]);
+      await waitFor('the receipt', () => e.received.length === 1);
+      expect(e.received[0]!.receipted_message_id).toBe(resp.message_id);
+      expect(smsc.store.counts()).toEqual({ delivered: 1 });
+    } finally {
+      e.close();
+      await smsc.close();
+      db.remove();
+    }
+  });
+
+  it('an absent phone: the message fails after maxAttempts and the receipt says UNDELIV', async () => {
+    const db = tempDb();
+    const clock = new VirtualClock();
+    const smsc = new Smsc({
+      dbFile: db.file,
+      clock,
+      network: new SimulatedNetwork(),
+      accounts: ACCOUNTS,
+      retryDelaysMs: [500],
+      maxAttempts: 2,
+    });
+    const e = await Esme.connect(await smsc.listen(0));
+    try {
+      await e.call('bind_transceiver', { system_id: 'shop', password: 'secret' });
+      await e.call('submit_sm', {
+        source_addr: '4930999',
+        dest_addr_ton: 1,
+        destination_addr: '4917999999',
+        registered_delivery: 1,
+        short_message: Buffer.from(encodeGsm7('nobody home')),
+      });
+      await waitFor('the retry timer', () => clock.pending === 1);
+      clock.advance(500);
+      await waitFor('the receipt', () => e.received.length === 1);
+      expect((e.received[0]!.short_message as { message: string }).message).toMatch(
+        /dlvrd:000 .* stat:UNDELIV /,
+      );
+      expect(e.received[0]!.message_state).toBe(5);
+      expect(smsc.store.counts()).toEqual({ failed: 1 });
+    } finally {
+      e.close();
+      await smsc.close();
+      db.remove();
+    }
+  });
+});
