@@ -27,7 +27,7 @@ import {
   type UserData,
 } from '../../firmware-sim/phone/sms/index.js';
 import { frameSocket } from './framing.js';
-import type { MoOutcome, MoReceiver, SimulatedNetwork } from './network.js';
+import type { DeliveryOutcome, MoOutcome, MoReceiver, SimulatedNetwork } from './network.js';
 import { SmscStore, type MtMessage, type OutboxRow } from './store.js';
 import { ESME, parseSubmitSm, type SubmitSm } from './submit-sm.js';
 
@@ -92,6 +92,11 @@ export class Smsc implements MoReceiver {
   private reference: number;
   private kicked = false;
   private closed = false;
+  /** Accepted submit_sm waiting for their group commit (flushed once the Session's read loop ends). */
+  private submits: { client: Client; pdu: Pdu; submit: SubmitSm }[] = [];
+  /** Delivery outcomes waiting for their group commit. */
+  private outcomes: { m: MtMessage; outcome: DeliveryOutcome }[] = [];
+  private outcomesScheduled = false;
 
   constructor(private readonly o: SmscOptions) {
     this.store = new SmscStore(o.dbFile);
@@ -181,11 +186,10 @@ export class Smsc implements MoReceiver {
         if (!raw) return reply({ command_status: ESME.RSYSERR });
         const parsed = parseSubmitSm(raw);
         if (!parsed.ok) return reply({ command_status: parsed.status });
-        try {
-          return reply({ message_id: this.submit(client.systemId!, parsed.value) });
-        } catch (e) {
-          return reply({ command_status: e instanceof Rejection ? e.status : ESME.RSYSERR });
-        }
+        // The Session emits every PDU of a read in one loop; they are committed together after it.
+        if (this.submits.length === 0) queueMicrotask(() => this.flushSubmits());
+        this.submits.push({ client, pdu, submit: parsed.value });
+        return;
       }
       case 'generic_nack':
         return;
@@ -193,6 +197,23 @@ export class Smsc implements MoReceiver {
         // 'unknown' answers with generic_nack ESME_RINVCMDID; a known but unsupported one with its own response.
         return reply({ command_status: ESME.RINVCMDID });
     }
+  }
+
+  /** One transaction for the batch, then the responses, in order: nothing is answered before its commit. */
+  private flushSubmits(): void {
+    const batch = this.submits;
+    this.submits = [];
+    if (this.closed) return;
+    const answers = this.store.transaction(() =>
+      batch.map(({ client, submit }): Record<string, unknown> => {
+        try {
+          return { message_id: this.submit(client.systemId!, submit) };
+        } catch (e) {
+          return { command_status: e instanceof Rejection ? e.status : ESME.RSYSERR };
+        }
+      }),
+    );
+    batch.forEach(({ client, pdu }, i) => client.session.send(pdu.response(answers[i])));
   }
 
   private bind(client: Client, pdu: Pdu): Record<string, unknown> {
@@ -381,20 +402,38 @@ export class Smsc implements MoReceiver {
       .deliver(m.destination, { messageId: String(m.id), tpdus: m.tpdus })
       .then((outcome) => {
         if (this.closed) return;
-        this.mtInFlight.delete(m.id);
+        this.outcomes.push({ m, outcome });
+        if (this.outcomesScheduled) return;
+        this.outcomesScheduled = true;
+        setImmediate(() => this.flushOutcomes());
+      });
+  }
+
+  /** Commits the outcomes that arrived together; a row leaves the in-flight set only once committed. */
+  private flushOutcomes(): void {
+    this.outcomesScheduled = false;
+    const batch = this.outcomes;
+    this.outcomes = [];
+    if (this.closed) return;
+    const delays = this.o.retryDelaysMs ?? [1000, 2000, 5000, 10_000, 30_000, 60_000];
+    const wakes: number[] = [];
+    this.store.transaction(() => {
+      for (const { m, outcome } of batch) {
         const attempts = m.attempts + 1;
         if (outcome === 'delivered') {
           this.store.finishMt(m.id, 'delivered', this.now(), this.receiptFor(m, true));
         } else if (attempts >= (this.o.maxAttempts ?? 10)) {
           this.store.finishMt(m.id, 'failed', this.now(), this.receiptFor(m, false));
         } else {
-          const delays = this.o.retryDelaysMs ?? [1000, 2000, 5000, 10_000, 30_000, 60_000];
           const at = this.now() + delays[Math.min(attempts - 1, delays.length - 1)]!;
           this.store.retryMt(m.id, at);
-          this.wakeAt(at);
+          wakes.push(at);
         }
-        this.kick();
-      });
+      }
+    });
+    for (const { m } of batch) this.mtInFlight.delete(m.id);
+    for (const at of new Set(wakes)) this.wakeAt(at);
+    this.kick();
   }
 
   /** SMPP 3.4 Appendix B receipt, when registered_delivery asks for one for this outcome. */

@@ -1,7 +1,8 @@
 /**
- * The SMSC's queue in SQLite (WAL). Every state change is one committed statement before anything is
- * acknowledged: a submit_sm_resp follows the INSERT, a message counts as delivered only after the
- * subscriber's acknowledgement is committed. A restarted SMSC reads the same rows and carries on.
+ * The SMSC's queue in SQLite (WAL). Every state change is committed before anything is acknowledged: a
+ * submit_sm_resp follows the INSERT's commit, a message counts as delivered only after the subscriber's
+ * acknowledgement is committed. Callers group changes that arrive together into one transaction (group
+ * commit), so a burst costs one fsync, not one per message. A restarted SMSC reads the same rows.
  *
  * `mt_messages`: mobile-terminated messages from ESMEs to phones (state queued → delivered | failed).
  * `esme_outbox`: deliver_sm PDUs owed to ESMEs (mobile-originated messages and delivery receipts).
@@ -134,6 +135,11 @@ export class SmscStore {
       maxId: this.db.prepare('SELECT MAX(id) AS id FROM mt_messages'),
       counts: this.db.prepare(`SELECT state, COUNT(*) AS n FROM mt_messages GROUP BY state`),
     };
+  }
+
+  /** Runs `fn` in one transaction: one commit (one fsync) for a batch of state changes. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
   }
 
   /** Stores a submitted message; with a client reference already seen, returns the earlier id instead. */

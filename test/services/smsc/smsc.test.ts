@@ -261,12 +261,12 @@ describe('SMSC retries on the virtual clock', () => {
         registered_delivery: 1,
         short_message: Buffer.from(encodeGsm7('retry me')),
       });
-      await waitFor('attempt 1', () => attemptsAt.length === 1);
+      await waitFor('attempt 1 and its retry timer', () => attemptsAt.length === 1 && clock.pending === 1);
       clock.advance(999);
       await new Promise((r) => setTimeout(r, 20));
       expect(attemptsAt).toHaveLength(1);
       clock.advance(1);
-      await waitFor('attempt 2', () => attemptsAt.length === 2);
+      await waitFor('attempt 2 and its retry timer', () => attemptsAt.length === 2 && clock.pending === 1);
       clock.advance(2000);
       await waitFor('attempt 3', () => attemptsAt.length === 3);
       expect(attemptsAt).toEqual([0, 1000, 3000]);
