@@ -311,9 +311,14 @@ export class Smsc implements MoReceiver {
       const dcs = data ? 0x04 : isGsm7Encodable(text!) ? 0x00 : 0x08;
       return { parts: [{ header, ...(data ? { data } : { text: text! }) }], dcs, preview };
     }
-    if (data) return { parts: segmentData(data, { reference }), dcs: 0x04, preview };
+    // Application ports from the TLVs go into every part's header (a WAP Push arrives this way).
+    const portHeader: InformationElement[] =
+      s.destinationPort === undefined
+        ? []
+        : [{ kind: 'ports', portBits: 16, destination: s.destinationPort, source: s.sourcePort ?? 0 }];
+    if (data) return { parts: segmentData(data, { reference, header: portHeader }), dcs: 0x04, preview };
     try {
-      const seg = segmentText(text!, { reference });
+      const seg = segmentText(text!, { reference, header: portHeader });
       return { parts: seg.parts, dcs: seg.dcs, preview };
     } catch (e) {
       throw new Rejection(ESME.RINVMSGLEN, String(e));

@@ -25,7 +25,12 @@ export const ESME = {
   RINVDCS: 0x104,
 } as const;
 
-export const TAG = { USER_MESSAGE_REFERENCE: 0x0204, MESSAGE_PAYLOAD: 0x0424 } as const;
+export const TAG = {
+  SOURCE_PORT: 0x020a,
+  DESTINATION_PORT: 0x020b,
+  USER_MESSAGE_REFERENCE: 0x0204,
+  MESSAGE_PAYLOAD: 0x0424,
+} as const;
 
 export interface SubmitSm {
   sequenceNumber: number;
@@ -43,6 +48,9 @@ export interface SubmitSm {
   /** short_message, or message_payload when short_message is empty. */
   message: Uint8Array;
   userMessageReference?: number;
+  /** source_port / destination_port TLVs (§5.3.2.20–21): application ports for the phone (WAP Push: 9200 → 2948). */
+  sourcePort?: number;
+  destinationPort?: number;
 }
 
 export type SubmitSmResult = { ok: true; value: SubmitSm } | { ok: false; status: number; reason: string };
@@ -95,6 +103,7 @@ export function parseSubmitSm(pdu: Uint8Array): SubmitSmResult {
     let message: Uint8Array = Uint8Array.from(b.subarray(at, at + smLength));
     at += smLength;
     let userMessageReference: number | undefined;
+    const ports: { sourcePort?: number; destinationPort?: number } = {};
     while (at < end) {
       if (at + 4 > end) throw new Fault(ESME.RINVOPTPARSTREAM, 'truncated TLV header');
       const tag = b.readUInt16BE(at);
@@ -106,6 +115,9 @@ export function parseSubmitSm(pdu: Uint8Array): SubmitSmResult {
       if (tag === TAG.MESSAGE_PAYLOAD) {
         if (smLength > 0) throw new Fault(ESME.RINVMSGLEN, 'both short_message and message_payload');
         message = Uint8Array.from(value);
+      } else if (tag === TAG.SOURCE_PORT || tag === TAG.DESTINATION_PORT) {
+        if (len !== 2) throw new Fault(ESME.RINVPARLEN, 'a port is 2 octets');
+        ports[tag === TAG.SOURCE_PORT ? 'sourcePort' : 'destinationPort'] = value.readUInt16BE(0);
       } else if (tag === TAG.USER_MESSAGE_REFERENCE) {
         if (len !== 2) throw new Fault(ESME.RINVPARLEN, 'user_message_reference is 2 octets');
         userMessageReference = value.readUInt16BE(0);
@@ -128,6 +140,7 @@ export function parseSubmitSm(pdu: Uint8Array): SubmitSmResult {
         dataCoding,
         message,
         ...(userMessageReference === undefined ? {} : { userMessageReference }),
+        ...ports,
       },
     };
   } catch (e) {

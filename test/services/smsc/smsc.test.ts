@@ -10,8 +10,10 @@ import {
   SmsReassembler,
   decodeTpdu,
   encodeGsm7,
+  encodeSiPush,
   encodeTpdu,
   parseAddress,
+  siFromMessage,
   smsSubmitsForText,
   type SmsDeliver,
 } from '../../../firmware-sim/phone/sms/index.js';
@@ -142,6 +144,40 @@ describe('SMSC over SMPP 3.4', () => {
     const r = new SmsReassembler();
     const outcomes = [...parts].reverse().map((p) => r.add('smsc', p.userData));
     expect(outcomes.at(-1)).toMatchObject({ status: 'complete', message: { text } });
+  });
+
+  it('a WAP Push SI in message_payload with port TLVs 9200 → 2948 reaches the phone as 8-bit parts with a port header', async () => {
+    const e = await connect();
+    await e.call('bind_transmitter', { system_id: 'shop', password: 'secret' });
+    const si = {
+      href: 'https://pay.example/i/seed-000',
+      siId: 'seed-000',
+      action: 'signal-high' as const,
+      text: 'Tap to pay the order placed at the counter. '.repeat(4),
+    };
+    const resp = await e.call('submit_sm', {
+      source_addr: '4930999',
+      dest_addr_ton: 1,
+      destination_addr: '4917000001',
+      data_coding: 4,
+      source_port: 9200,
+      dest_port: 2948,
+      message_payload: Buffer.from(encodeSiPush(si, 0x21)),
+    });
+    expect(resp.command_status).toBe(ESME.ROK);
+    const id = resp.message_id as string;
+    await waitFor('the phone', () => inbox.messages.has(id));
+    const parts = delivers(inbox.messages.get(id)!);
+    expect(parts.length).toBe(2);
+    expect(parts.every((p) => p.dcs === 4)).toBe(true);
+    const r = new SmsReassembler();
+    const done = parts.map((p) => r.add('+4930999', p.userData)).at(-1);
+    if (done?.status !== 'complete') throw new Error('not reassembled');
+    expect(done.message.ports).toEqual({ destination: 2948, source: 9200 });
+    expect(siFromMessage(done.message)).toMatchObject({
+      ok: true,
+      value: { si, push: { transactionId: 0x21 } },
+    });
   });
 
   it('a mobile-originated SMS-SUBMIT reaches a bound receiver as deliver_sm', async () => {
