@@ -5,10 +5,10 @@
  *   MTI  SC → MS               MS → SC
  *   00   SMS-DELIVER           SMS-DELIVER-REPORT
  *   01   SMS-SUBMIT-REPORT     SMS-SUBMIT
- *   10   SMS-STATUS-REPORT     SMS-COMMAND (not supported: +CMS ERROR 176)
+ *   10   SMS-STATUS-REPORT     SMS-COMMAND
  */
 import { readTpAddress, encodeTpAddress, type SmsAddress } from './address.js';
-import { CMS, OctetReader, PduError, guard, type SmsResult } from './errors.js';
+import { OctetReader, PduError, guard, type SmsResult } from './errors.js';
 import { encodeScts, readScts, type Scts } from './scts.js';
 import { encodeUserData, readUserData, type UserData } from './user-data.js';
 import { encodeValidityPeriod, readValidityPeriod, vpfOf, type ValidityPeriod } from './validity-period.js';
@@ -77,7 +77,21 @@ export interface SmsSubmitReport {
   userData?: UserData;
 }
 
-export type Tpdu = SmsDeliver | SmsSubmit | SmsStatusReport | SmsDeliverReport | SmsSubmitReport;
+/** SMS-COMMAND (§9.2.2.4): an operation on a message submitted earlier (enquiry, cancel, delete). */
+export interface SmsCommand {
+  type: 'SMS-COMMAND';
+  statusReportRequest: boolean;
+  messageReference: number;
+  pid: number;
+  /** TP-CT (§9.2.3.19): 00 enquiry, 01 cancel status report request, 02 delete, 03 enable status report. */
+  commandType: number;
+  /** TP-MN: the TP-MR of the message the command is about. */
+  messageNumber: number;
+  destination: SmsAddress;
+  commandData: Uint8Array;
+}
+
+export type Tpdu = SmsDeliver | SmsSubmit | SmsStatusReport | SmsDeliverReport | SmsSubmitReport | SmsCommand;
 
 /** Common TP-Status values (§9.2.3.15). */
 export const TP_STATUS = {
@@ -170,8 +184,26 @@ export function encodeTpdu(t: Tpdu): Uint8Array {
     case 'SMS-SUBMIT-REPORT':
       out.push(MTI.SUBMIT | bit(hasHeader(t.userData), 0x40));
       if (t.failureCause !== undefined) out.push(t.failureCause & 0xff);
-      out.push(optionalFields(t)[0]!, ...encodeScts(t.scts), ...optionalFields(t).slice(1));
+      {
+        // TP-PI comes before TP-SCTS; the optional fields after it.
+        const [pi, ...rest] = optionalFields(t);
+        out.push(pi!, ...encodeScts(t.scts), ...rest);
+      }
       break;
+    case 'SMS-COMMAND': {
+      if (t.commandData.length > 156) throw new RangeError('TP-CD holds at most 156 octets');
+      out.push(
+        MTI.STATUS | bit(t.statusReportRequest, 0x20),
+        t.messageReference & 0xff,
+        t.pid & 0xff,
+        t.commandType & 0xff,
+        t.messageNumber & 0xff,
+        ...encodeTpAddress(t.destination),
+        t.commandData.length,
+        ...t.commandData,
+      );
+      break;
+    }
   }
   return Uint8Array.from(out);
 }
@@ -263,7 +295,23 @@ function decode(bytes: Uint8Array, direction: TpduDirection): Tpdu {
       t = { type: 'SMS-SUBMIT-REPORT', ...fcs, scts, ...rest };
     }
   } else if (mti === MTI.STATUS) {
-    throw new PduError('SMS-COMMAND is not supported', CMS.TPDU_NOT_SUPPORTED);
+    const messageReference = r.octet('TP-MR');
+    const pid = r.octet('TP-PID');
+    const commandType = r.octet('TP-CT');
+    const messageNumber = r.octet('TP-MN');
+    const destination = readTpAddress(r, 'TP-DA');
+    const cdl = r.octet('TP-CDL');
+    if (cdl > 156) throw new PduError(`TP-CDL ${cdl} exceeds 156`);
+    t = {
+      type: 'SMS-COMMAND',
+      statusReportRequest: (first & 0x20) !== 0,
+      messageReference,
+      pid,
+      commandType,
+      messageNumber,
+      destination,
+      commandData: r.take(cdl, 'TP-CD'),
+    };
   } else {
     throw new PduError('TP-MTI 11 is reserved');
   }

@@ -161,6 +161,19 @@ describe('TS 23.040 fields', () => {
     expect(withPi).toMatchObject({ status: 0x46 });
   });
 
+  it('§9.2.2.4 SMS-COMMAND: delete (TP-CT 02) of the message with TP-MR 05', () => {
+    expect(decoded('22 07 00 02 05 0B919746121611F1 00', 'ms-to-sc')).toEqual({
+      type: 'SMS-COMMAND',
+      statusReportRequest: true,
+      messageReference: 7,
+      pid: 0,
+      commandType: 2,
+      messageNumber: 5,
+      destination: { ton: 1, npi: 1, value: '79642161111' },
+      commandData: new Uint8Array(0),
+    });
+  });
+
   it('§9.2.2.1a/§9.2.2.2a reports: RP-ERROR form with TP-FCS, RP-ACK form without', () => {
     expect(decoded('00D000', 'ms-to-sc')).toEqual({ type: 'SMS-DELIVER-REPORT', failureCause: 0xd0 });
     expect(decoded('0000', 'ms-to-sc')).toEqual({ type: 'SMS-DELIVER-REPORT' });
@@ -193,11 +206,11 @@ describe('TS 27.005 PDU mode', () => {
     expect(encodeAtPdu({ tpdu: submit! }).hex.startsWith('00')).toBe(true);
   });
 
-  it('bad PDUs get typed errors: odd hex, truncation, reserved MTI, SMS-COMMAND (176)', () => {
+  it('bad PDUs get typed errors (+CMS ERROR 304): odd hex, truncation, reserved MTI, empty', () => {
     expect(decodeAtPdu('0011F', 'ms-to-sc')).toMatchObject({ ok: false, error: { cms: 304 } });
     expect(decodeAtPdu('000100', 'ms-to-sc')).toMatchObject({ ok: false, error: { cms: 304 } });
     expect(decodeTpdu(bytes('03'), 'sc-to-ms')).toMatchObject({ ok: false, error: { cms: 304 } });
-    expect(decodeTpdu(bytes('0200'), 'ms-to-sc')).toMatchObject({ ok: false, error: { cms: 176 } });
+    expect(decodeTpdu(bytes('0200'), 'ms-to-sc')).toMatchObject({ ok: false, error: { cms: 304 } });
     expect(decodeTpdu(new Uint8Array(0), 'sc-to-ms')).toMatchObject({ ok: false, error: { cms: 304 } });
   });
 });

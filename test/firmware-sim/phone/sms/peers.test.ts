@@ -17,6 +17,7 @@ import {
   smsDeliversForText,
   smsDeliversForUserData,
   smsSubmitsForText,
+  type SmsCommand,
   type SmsDeliver,
   type SmsStatusReport,
   type SmsSubmit,
@@ -156,6 +157,27 @@ describe.skipIf(!hasTshark)('tshark gsm_sms / wsp / wbxml as peers (needs tshark
       'gsm_sms.tp-ra',
     ]);
     expect(rows).toEqual([['2', '77', '4917012345']]);
+  });
+
+  it('SMS-COMMAND fields: MTI, MR, command type, message number, destination', () => {
+    const command: SmsCommand = {
+      type: 'SMS-COMMAND',
+      statusReportRequest: false,
+      messageReference: 12,
+      pid: 0,
+      commandType: 2,
+      messageNumber: 77,
+      destination: parseAddress('+4917012345'),
+      commandData: new Uint8Array(0),
+    };
+    const rows = tsharkFields([encodeTpdu(command)], 'ms-to-sc', [
+      'gsm_sms.tp-mti',
+      'gsm_sms.tp-mr',
+      'gsm_sms.tp.command_type',
+      'gsm_sms.tp.message_number',
+      'gsm_sms.tp-da',
+    ]);
+    expect(rows).toEqual([['2', '12', '2', '77', '4917012345']]);
   });
 
   it('WAP Push SI over SMS-DELIVER: ports 2948/9200, WSP Push of application/vnd.wap.sic, SI strings', () => {

@@ -121,6 +121,67 @@ describe('SMS codec: properties', () => {
     );
   });
 
+  it('SMS-STATUS-REPORT, SMS-COMMAND and both reports round trip', () => {
+    const optional = fc.record(
+      {
+        pid: fc.nat(255),
+        dcs: fc.constantFrom(0x00, 0x04, 0x08, 0xf1),
+        text: fc.oneof(gsm7Text(40), anyText(30)),
+        data: fc.uint8Array({ maxLength: 40 }),
+      },
+      { requiredKeys: [] },
+    );
+    const userDataFor = (o: { dcs?: number; text?: string; data?: Uint8Array }) => {
+      if (o.dcs === undefined) return {};
+      if (o.dcs === 0x04 || o.dcs === 0xf5)
+        return { dcs: o.dcs, userData: { data: o.data ?? new Uint8Array(0) } };
+      const text = o.text ?? '';
+      if (o.dcs !== 0x08 && !isGsm7Encodable(text)) return { dcs: 0x08, userData: { text } };
+      return { dcs: o.dcs, userData: { text } };
+    };
+    fc.assert(
+      fc.property(address, scts, scts, fc.nat(255), fc.nat(255), optional, (ra, t1, t2, mr, st, o) => {
+        const extra = { ...(o.pid === undefined ? {} : { pid: o.pid }), ...userDataFor(o) };
+        roundTrip(
+          {
+            type: 'SMS-STATUS-REPORT',
+            moreMessagesToSend: mr % 2 === 0,
+            forCommand: st % 2 === 0,
+            messageReference: mr,
+            recipient: ra,
+            scts: t1,
+            dischargeTime: t2,
+            status: st,
+            ...extra,
+          },
+          'sc-to-ms',
+        );
+        roundTrip(
+          {
+            type: 'SMS-COMMAND',
+            statusReportRequest: true,
+            messageReference: mr,
+            pid: st,
+            commandType: st & 3,
+            messageNumber: 255 - mr,
+            destination: ra,
+            commandData: Uint8Array.from([mr, st]),
+          },
+          'ms-to-sc',
+        );
+        roundTrip(
+          { type: 'SMS-DELIVER-REPORT', ...(st >= 0x80 ? { failureCause: st } : {}), ...extra },
+          'ms-to-sc',
+        );
+        roundTrip(
+          { type: 'SMS-SUBMIT-REPORT', ...(st >= 0x80 ? { failureCause: st } : {}), scts: t1, ...extra },
+          'sc-to-ms',
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('any split reassembles: parts in any order, with duplicates, interleaved with another message', () => {
     fc.assert(
       fc.property(
