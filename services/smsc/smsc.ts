@@ -333,8 +333,12 @@ export class Smsc implements MoReceiver {
     if (this.closed) return { ok: false, cause: 0xc0, reason: 'SC busy' };
     const d = decodeTpdu(bytes, 'ms-to-sc');
     if (!d.ok) return { ok: false, cause: d.error.cms < 256 ? d.error.cms : 0xb0, reason: d.error.reason };
-    if (d.value.type !== 'SMS-SUBMIT')
+    // TP-FCS A1 "command unsupported" for an SMS-COMMAND, B0 "TPDU not supported" for anything else.
+    if (d.value.type === 'SMS-COMMAND')
+      return { ok: false, cause: 0xa1, reason: 'SMS-COMMAND not supported' };
+    if (d.value.type !== 'SMS-SUBMIT') {
       return { ok: false, cause: 0xb0, reason: `${d.value.type} from a phone` };
+    }
     const t = d.value;
     const ud = t.userData;
     let payload: Uint8Array;
