@@ -47,6 +47,8 @@ export function frameSocket(socket: net.Socket): FramedConnection {
     },
   });
   let pending: Buffer = Buffer.alloc(0);
+  // The Session answers the PDUs before a bad one on later ticks; a nack waits for them to keep the order.
+  const answerLater = (write: () => unknown): void => void setImmediate(write);
   let broken = false;
   socket.on('data', (chunk: Buffer) => {
     if (broken) return;
@@ -56,7 +58,7 @@ export function frameSocket(socket: net.Socket): FramedConnection {
       if (length < 16 || length > smpp.PDU.maxLength) {
         broken = true;
         const seq = pending.length >= 16 ? pending.readUInt32BE(12) : 0;
-        socket.end(genericNack(ESME.RINVCMDLEN, seq));
+        answerLater(() => socket.end(genericNack(ESME.RINVCMDLEN, seq)));
         return;
       }
       if (pending.length < length) break;
@@ -65,7 +67,8 @@ export function frameSocket(socket: net.Socket): FramedConnection {
       try {
         new smpp.PDU(raw);
       } catch {
-        socket.write(genericNack(ESME.RINVCMDLEN, raw.readUInt32BE(12)));
+        const nack = genericNack(ESME.RINVCMDLEN, raw.readUInt32BE(12));
+        answerLater(() => socket.writable && socket.write(nack));
         continue;
       }
       for (const l of listeners) l(raw);
