@@ -56,6 +56,7 @@ interface Client {
   session: Session;
   systemId?: string;
   bind?: BindKind;
+  addressRange?: RegExp;
   /** Raw submit_sm PDUs waiting for the Session's event, in order. */
   rawSubmits: Buffer[];
   outboxInFlight: Set<number>;
@@ -221,6 +222,15 @@ export class Smsc implements MoReceiver {
     const account = this.o.accounts.find((a) => a.systemId === pdu.system_id);
     if (!account) return { command_status: ESME.RINVSYSID };
     if (account.password !== pdu.password) return { command_status: ESME.RINVPASWD };
+    // address_range (§5.2.7, a regular expression) selects the mobile-originated messages this ESME takes.
+    const range = typeof pdu.address_range === 'string' ? pdu.address_range : '';
+    if (range) {
+      try {
+        client.addressRange = new RegExp(`^(?:${range})$`);
+      } catch {
+        return { command_status: ESME.RBINDFAIL };
+      }
+    }
     client.systemId = account.systemId;
     client.bind = pdu.command.slice('bind_'.length) as BindKind;
     this.kick();
@@ -478,7 +488,11 @@ export class Smsc implements MoReceiver {
     let turn = 0;
     for (const row of this.store.queuedOutbox(512)) {
       if (inFlight.has(row.id)) continue;
-      const candidates = receivers.filter((c) => row.systemId === '' || c.systemId === row.systemId);
+      const candidates = receivers.filter((c) =>
+        row.kind === 'receipt'
+          ? c.systemId === row.systemId
+          : !c.addressRange || c.addressRange.test(row.destination.replace(/^\+/, '')),
+      );
       const client = candidates[turn++ % Math.max(1, candidates.length)];
       if (client) this.sendOutbox(client, row);
     }

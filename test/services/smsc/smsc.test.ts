@@ -201,6 +201,33 @@ describe('SMSC over SMPP 3.4', () => {
     expect(await network.submitFromPhone(PHONE, Uint8Array.of(0x03))).toMatchObject({ ok: false });
   });
 
+  it('§5.2.7 address_range routes mobile-originated messages to the ESME whose range matches the destination', async () => {
+    const shop = await connect();
+    await shop.call('bind_receiver', { system_id: 'shop', password: 'secret', address_range: '4930[0-9]*' });
+    const bank = await connect();
+    await bank.call('bind_receiver', { system_id: 'bank', password: 'vault', address_range: '4940[0-9]*' });
+    const bad = await connect();
+    expect(
+      (await bad.call('bind_receiver', { system_id: 'bank', password: 'vault', address_range: '(' }))
+        .command_status,
+    ).toBe(ESME.RBINDFAIL);
+    for (const [to, text] of [
+      ['+4940111', 'to the bank'],
+      ['+4930222', 'to the shop'],
+    ] as const) {
+      const [submit] = smsSubmitsForText({
+        destination: parseAddress(to),
+        messageReference: 1,
+        reference: 0,
+        text,
+      });
+      expect((await network.submitFromPhone(PHONE, encodeTpdu(submit!))).ok).toBe(true);
+    }
+    await waitFor('both deliver_sm', () => shop.received.length + bank.received.length === 2);
+    expect(shop.received.map((p) => p.destination_addr)).toEqual(['4930222']);
+    expect(bank.received.map((p) => p.destination_addr)).toEqual(['4940111']);
+  });
+
   it('§4.11 enquire_link and §4.2 unbind', async () => {
     const e = await connect();
     expect((await e.call('enquire_link')).command).toBe('enquire_link_resp');
