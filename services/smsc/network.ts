@@ -13,7 +13,7 @@ import type { Clock } from '../../firmware-sim/clock.js';
 export interface MtDelivery {
   /** The SMSC's message id; the same on every redelivery of the message. */
   messageId: string;
-  /** SMS-DELIVER TPDUs, one per concatenated part. */
+  /** SMS-DELIVER TPDUs, one per concatenated part; or one SMS-STATUS-REPORT the phone asked for. */
   tpdus: Uint8Array[];
 }
 

@@ -17,7 +17,9 @@ import {
   encodeUcs2,
   encodeUdh,
   isGsm7Encodable,
+  parseAddress,
   parseUdhBody,
+  TP_STATUS,
   sctsFromEpoch,
   segmentData,
   segmentText,
@@ -374,6 +376,7 @@ export class Smsc implements MoReceiver {
       payload: Uint8Array.from([...udh, ...payload]),
       receiptedMessageId: '',
       messageState: 0,
+      ...(t.statusReportRequest ? { statusReportMr: t.messageReference } : {}),
     });
     this.kick();
     return { ok: true, messageId: `mo-${id}` };
@@ -455,6 +458,30 @@ export class Smsc implements MoReceiver {
     this.kick();
   }
 
+  /** The SMS-STATUS-REPORT a phone asked for with TP-SRR, queued for it like any mobile-terminated message. */
+  private queueStatusReport(row: OutboxRow, messageReference: number): void {
+    const now = sctsFromEpoch(this.now(), 0);
+    const report = encodeTpdu({
+      type: 'SMS-STATUS-REPORT',
+      moreMessagesToSend: false,
+      forCommand: false,
+      messageReference,
+      recipient: parseAddress(row.destination),
+      scts: now,
+      dischargeTime: now,
+      status: TP_STATUS.RECEIVED,
+    });
+    this.store.insertMt({
+      systemId: '',
+      source: 'SMSC',
+      destination: row.source,
+      tpdus: [report],
+      registeredDelivery: 0,
+      submittedAt: this.now(),
+      preview: '',
+    });
+  }
+
   /** SMPP 3.4 Appendix B receipt, when registered_delivery asks for one for this outcome. */
   private receiptFor(m: MtMessage, delivered: boolean): Omit<OutboxRow, 'id'> | undefined {
     const wanted = m.registeredDelivery & 0x03;
@@ -519,8 +546,12 @@ export class Smsc implements MoReceiver {
     client.session.send(pdu, (resp: Pdu) => {
       if (this.closed) return;
       client.outboxInFlight.delete(row.id);
-      if (resp.command_status === ESME.ROK) this.store.outboxDelivered(row.id);
-      else this.wakeAt(this.now() + 1000);
+      if (resp.command_status !== ESME.ROK) return this.wakeAt(this.now() + 1000);
+      this.store.transaction(() => {
+        this.store.outboxDelivered(row.id);
+        if (row.statusReportMr !== undefined) this.queueStatusReport(row, row.statusReportMr);
+      });
+      this.kick();
     });
   }
 }

@@ -36,6 +36,8 @@ export interface OutboxRow {
   payload: Uint8Array;
   receiptedMessageId: string;
   messageState: number;
+  /** TP-MR of a phone's SMS-SUBMIT that asked for a status report (TP-SRR). */
+  statusReportMr?: number;
 }
 
 const SCHEMA = `
@@ -67,6 +69,7 @@ CREATE TABLE IF NOT EXISTS esme_outbox (
   payload BLOB NOT NULL,
   receipted_message_id TEXT NOT NULL DEFAULT '',
   message_state INTEGER NOT NULL DEFAULT 0,
+  status_report_mr INTEGER,
   state TEXT NOT NULL DEFAULT 'queued'
 );
 CREATE INDEX IF NOT EXISTS outbox_queue ON esme_outbox(state, id);
@@ -128,7 +131,7 @@ export class SmscStore {
       ),
       insertOutbox: this.db.prepare(
         `INSERT INTO esme_outbox (system_id, kind, source, destination, esm_class, data_coding, payload,
-           receipted_message_id, message_state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           receipted_message_id, message_state, status_report_mr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       outboxQueued: this.db.prepare(`SELECT * FROM esme_outbox WHERE state = 'queued' ORDER BY id LIMIT ?`),
       outboxDone: this.db.prepare(`UPDATE esme_outbox SET state = 'delivered' WHERE id = ?`),
@@ -211,6 +214,7 @@ export class SmscStore {
       Buffer.from(row.payload),
       row.receiptedMessageId,
       row.messageState,
+      row.statusReportMr ?? null,
     );
     return Number(r.lastInsertRowid);
   }
@@ -227,6 +231,7 @@ export class SmscStore {
       payload: Uint8Array.from(r.payload as Buffer),
       receiptedMessageId: r.receipted_message_id as string,
       messageState: r.message_state as number,
+      ...(r.status_report_mr === null ? {} : { statusReportMr: r.status_report_mr as number }),
     }));
   }
 

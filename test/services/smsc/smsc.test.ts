@@ -201,6 +201,25 @@ describe('SMSC over SMPP 3.4', () => {
     expect(await network.submitFromPhone(PHONE, Uint8Array.of(0x03))).toMatchObject({ ok: false });
   });
 
+  it("TP-SRR on a phone's SMS-SUBMIT: once the ESME takes the deliver_sm, the phone gets an SMS-STATUS-REPORT", async () => {
+    const rx = await connect();
+    await rx.call('bind_receiver', { system_id: 'bank', password: 'vault' });
+    const [submit] = smsSubmitsForText({
+      destination: parseAddress('+4930123'),
+      messageReference: 42,
+      reference: 0,
+      text: 'report please',
+      statusReportRequest: true,
+    });
+    expect((await network.submitFromPhone(PHONE, encodeTpdu(submit!))).ok).toBe(true);
+    await waitFor('the status report', () => inbox.messages.size === 1);
+    const [tpdu] = [...inbox.messages.values()][0]!;
+    expect(decodeTpdu(tpdu!, 'sc-to-ms')).toMatchObject({
+      ok: true,
+      value: { type: 'SMS-STATUS-REPORT', messageReference: 42, recipient: { value: '4930123' }, status: 0 },
+    });
+  });
+
   it('§5.2.7 address_range routes mobile-originated messages to the ESME whose range matches the destination', async () => {
     const shop = await connect();
     await shop.call('bind_receiver', { system_id: 'shop', password: 'secret', address_range: '4930[0-9]*' });
