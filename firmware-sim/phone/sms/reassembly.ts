@@ -1,6 +1,6 @@
 /**
  * Reassembly of concatenated messages (3GPP TS 23.040 §9.2.3.24.1). Parts are grouped by originator,
- * reference and total (a reference is reused once it wraps, the total tells two uses apart); they may
+ * reference (with its width) and total (a reference is reused once it wraps, the total tells two uses apart); they may
  * arrive in any order, a repeated part is ignored, and sets still missing parts can be listed.
  * Pure: the caller passes the time a part arrived, for ageing out incomplete sets.
  *
@@ -33,6 +33,7 @@ export type ReassemblyOutcome =
 
 export interface IncompleteSet {
   originator: string;
+  referenceBits: 8 | 16;
   reference: number;
   total: number;
   missing: number[];
@@ -41,6 +42,7 @@ export interface IncompleteSet {
 
 interface PendingSet {
   originator: string;
+  referenceBits: 8 | 16;
   reference: number;
   total: number;
   parts: Map<number, UserData>;
@@ -64,6 +66,10 @@ function assemble(originator: string, parts: UserData[], reference: number | und
 
 const COMPLETED_MEMORY = 64;
 
+/** An 8-bit and a 16-bit reference with the same value belong to different messages. */
+const keyOf = (originator: string, bits: number, reference: number, total: number): string =>
+  `${originator}\u0000${bits}:${reference}\u0000${total}`;
+
 export class SmsReassembler {
   private readonly sets = new Map<string, PendingSet>();
   private readonly completed = new Set<string>();
@@ -74,12 +80,13 @@ export class SmsReassembler {
     if (!c || c.total === 1) {
       return { status: 'complete', message: assemble(originator, [userData], c?.reference) };
     }
-    const key = `${originator}\u0000${c.reference}\u0000${c.total}`;
+    const key = keyOf(originator, c.referenceBits, c.reference, c.total);
     if (this.completed.has(key)) return { status: 'duplicate' };
     let set = this.sets.get(key);
     if (!set) {
       set = {
         originator,
+        referenceBits: c.referenceBits,
         reference: c.reference,
         total: c.total,
         parts: new Map(),
@@ -101,6 +108,7 @@ export class SmsReassembler {
   incomplete(): IncompleteSet[] {
     return [...this.sets.values()].map((s) => ({
       originator: s.originator,
+      referenceBits: s.referenceBits,
       reference: s.reference,
       total: s.total,
       missing: Array.from({ length: s.total }, (_, i) => i + 1).filter((n) => !s.parts.has(n)),
@@ -111,7 +119,7 @@ export class SmsReassembler {
   /** Drops sets whose first part came before `olderThan`, returning them (a phone shows them as partial). */
   expire(olderThan: number): IncompleteSet[] {
     const gone = this.incomplete().filter((s) => s.firstReceivedAt < olderThan);
-    for (const s of gone) this.sets.delete(`${s.originator}\u0000${s.reference}\u0000${s.total}`);
+    for (const s of gone) this.sets.delete(keyOf(s.originator, s.referenceBits, s.reference, s.total));
     return gone;
   }
 }

@@ -223,7 +223,7 @@ describe('SMS codec: properties', () => {
     r.add('+491', parts[2]!, 10);
     r.add('+491', parts[0]!, 11);
     expect(r.incomplete()).toEqual([
-      { originator: '+491', reference: 3, total: 4, missing: [2, 4], firstReceivedAt: 10 },
+      { originator: '+491', referenceBits: 8, reference: 3, total: 4, missing: [2, 4], firstReceivedAt: 10 },
     ]);
     expect(r.expire(11)).toHaveLength(1);
     expect(r.incomplete()).toEqual([]);
