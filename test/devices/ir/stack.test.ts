@@ -1,0 +1,122 @@
+/**
+ * The whole stack, primary ↔ secondary, through an in-memory line on a VirtualClock: discovery by name,
+ * IAS, Tiny TP and OBEX Put/Get, first on a clean line, then on a lossy and corrupting one.
+ */
+import { describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../../firmware-sim/clock.js';
+import { mulberry32 } from '../../../devices/serial/faults.js';
+import { IrdaEndpoint } from '../../../devices/ir/endpoint.js';
+import { RSP } from '../../../devices/ir/obex/packet.js';
+import { ObexError } from '../../../devices/ir/obex/client.js';
+import { VirtualIrLine, runUntil, type LinkFaults } from './link.js';
+
+function pair(seed: number, faults: LinkFaults = {}) {
+  const clock = new VirtualClock();
+  let host!: IrdaEndpoint;
+  let phone!: IrdaEndpoint;
+  const toPhone = new VirtualIrLine(clock, (b) => phone.receive(b), seed, faults);
+  const toHost = new VirtualIrLine(clock, (b) => host.receive(b), seed + 1, faults);
+  phone = new IrdaEndpoint({ clock, nickname: 'Phone-0001', seed: seed + 2, transmit: toHost.write, obexServer: {} });
+  host = new IrdaEndpoint({ clock, nickname: 'POS terminal', seed: seed + 3, transmit: toPhone.write });
+  return { clock, host, phone, toPhone, toHost };
+}
+
+function payload(seed: number, size: number): Uint8Array {
+  const r = mulberry32(seed);
+  return Uint8Array.from({ length: size }, () => Math.floor(r() * 256));
+}
+
+async function session(p: ReturnType<typeof pair>, objects: Uint8Array[]) {
+  const { clock, host } = p;
+  const found = await runUntil(clock, host.discover({ nickname: 'Phone-0001', attempts: 20 }));
+  expect(found[0]?.info.nickname).toBe('Phone-0001');
+  await runUntil(clock, host.connect(found[0]!));
+  const obex = await runUntil(clock, host.openObex());
+  const back: Uint8Array[] = [];
+  for (const [i, body] of objects.entries()) {
+    await runUntil(clock, obex.client.put(`obj-${i}.bin`, body, { type: 'application/octet-stream' }));
+    const got = await runUntil(clock, obex.client.get({ name: `obj-${i}.bin` }));
+    back.push(got.body);
+  }
+  await runUntil(clock, obex.close());
+  await runUntil(clock, host.disconnect());
+  return back;
+}
+
+describe('IrDA stack over a virtual line', () => {
+  it('discovers by name, negotiates 115200 baud and window 7, and moves OBEX objects byte-identical', async () => {
+    const p = pair(11);
+    const objects = [payload(1, 0), payload(2, 10), payload(3, 5000), payload(4, 40_000)];
+    const back = await session(p, objects);
+    back.forEach((b, i) => expect(Buffer.from(b).equals(Buffer.from(objects[i]!))).toBe(true));
+    expect(p.phone.obexServer!.store.list().map((o) => o.name)).toEqual(['obj-0.bin', 'obj-1.bin', 'obj-2.bin', 'obj-3.bin']);
+    expect(p.host.station.connected).toBe(false);
+    expect(p.phone.station.connected).toBe(false);
+  });
+
+  it('negotiates speed and window from both offers (IrLAP §6.6.1)', async () => {
+    const p = pair(5);
+    const found = await runUntil(p.clock, p.host.discover());
+    const q = (await runUntil(p.clock, p.host.station.connect(found[0]!.address)));
+    expect(q.baudRate).toBe(115200);
+    expect(q.txWindow).toBe(7);
+    expect(p.phone.station.qos?.baudRate).toBe(115200);
+    expect(p.host.station.lineSetting.baudRate).toBe(115200);
+    await runUntil(p.clock, p.host.disconnect());
+    expect(p.host.station.lineSetting.baudRate).toBe(9600);
+  });
+
+  for (const seed of [21, 22, 23]) {
+    it(`delivers every object intact with 5 % of frames corrupted and 2 % dropped (seed ${seed})`, async () => {
+      const p = pair(seed, { frameCorruptRate: 0.05, frameDropRate: 0.02 });
+      const objects = [payload(seed, 3000), payload(seed + 100, 20_000), payload(seed + 200, 1)];
+      const back = await session(p, objects);
+      back.forEach((b, i) => expect(Buffer.from(b).equals(Buffer.from(objects[i]!))).toBe(true));
+      expect(p.toPhone.stats.framesCorrupted + p.toHost.stats.framesCorrupted).toBeGreaterThan(0);
+      expect(p.phone.stats.sir.badFcs + p.host.stats.sir.badFcs).toBeGreaterThan(0);
+      expect(p.host.stats.irlap.retransmitted + p.phone.stats.irlap.retransmitted + p.host.stats.irlap.fTimerExpired).toBeGreaterThan(0);
+    });
+  }
+
+  it('survives byte-level drops and bit flips on the serial line', async () => {
+    const p = pair(31, { byteDropRate: 0.0005, byteCorruptRate: 0.0005 });
+    const objects = [payload(9, 30_000)];
+    const back = await session(p, objects);
+    expect(Buffer.from(back[0]!).equals(Buffer.from(objects[0]!))).toBe(true);
+  });
+
+  it('OBEX errors come back as response codes: Get of a missing object is Not Found (0xC4)', async () => {
+    const p = pair(41);
+    const found = await runUntil(p.clock, p.host.discover());
+    await runUntil(p.clock, p.host.connect(found[0]!));
+    const obex = await runUntil(p.clock, p.host.openObex());
+    const err = await runUntil(p.clock, obex.client.get({ name: 'nope' })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ObexError);
+    expect((err as ObexError).code).toBe(RSP.NOT_FOUND);
+    await runUntil(p.clock, obex.client.setPath('inbox'));
+    await runUntil(p.clock, obex.client.put('a.txt', Buffer.from('in a folder')));
+    await runUntil(p.clock, obex.client.setPath(undefined, { backup: true }));
+    const err2 = await runUntil(p.clock, obex.client.get({ name: 'a.txt' })).catch((e: unknown) => e);
+    expect((err2 as ObexError).code).toBe(RSP.NOT_FOUND);
+    const err3 = await runUntil(p.clock, obex.client.setPath('missing', { dontCreate: true })).catch((e: unknown) => e);
+    expect((err3 as ObexError).code).toBe(RSP.NOT_FOUND);
+    await runUntil(p.clock, obex.close());
+  });
+
+  it('the secondary drops the link on its WD-timer when the primary vanishes', async () => {
+    const p = pair(51);
+    const found = await runUntil(p.clock, p.host.discover());
+    await runUntil(p.clock, p.host.connect(found[0]!));
+    const reasons: string[] = [];
+    p.phone.onDisconnect = (r) => reasons.push(r);
+    const threshold = p.phone.station.qos!.linkDisconnectMs;
+    p.host.station.reset();
+    const t0 = p.clock.now();
+    while (p.phone.station.connected && p.clock.runNext());
+    expect(reasons).toEqual(['link-timeout']);
+    // The last frame the secondary heard was at most one turn before the reset.
+    expect(p.clock.now() - t0).toBeLessThanOrEqual(threshold);
+    expect(p.clock.now() - t0).toBeGreaterThan(threshold - 1000);
+    expect(p.phone.station.lineSetting.baudRate).toBe(9600);
+  });
+});
