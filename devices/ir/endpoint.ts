@@ -6,7 +6,13 @@
  */
 import type { Clock } from '../../firmware-sim/clock.js';
 import { mulberry32 } from '../serial/faults.js';
-import { IasServer, iasGetValueByClass, standardIasDatabase, type IasAnswer, type IasDatabase } from './ias.js';
+import {
+  IasServer,
+  iasGetValueByClass,
+  standardIasDatabase,
+  type IasAnswer,
+  type IasDatabase,
+} from './ias.js';
 import { IrlmpMux, LSAP_IAS } from './irlmp.js';
 import { HINT1_EXTENSION, HINT1_PDA, HINT2_OBEX, HINT2_TELEPHONY } from './irlap/frame.js';
 import type { IrlapQos } from './irlap/params.js';
@@ -107,7 +113,8 @@ export class IrdaEndpoint {
     this.ias = standardIasDatabase(options.nickname, options.obexServer ? obexLsap : undefined);
     this.mux.bind(LSAP_IAS, new IasServer(this.ias));
     if (options.obexServer) {
-      const server = options.obexServer instanceof ObexServer ? options.obexServer : new ObexServer(options.obexServer);
+      const server =
+        options.obexServer instanceof ObexServer ? options.obexServer : new ObexServer(options.obexServer);
       this.obexServer = server;
       this.mux.bind(obexLsap, new TinyTpListener((ttp) => server.attach(ttpTransport(ttp)), options.tinyTp));
     }
@@ -126,11 +133,17 @@ export class IrdaEndpoint {
   }
 
   get stats(): IrdaEndpointStats {
-    return { sir: { ...this.deframer.stats }, irlap: { ...this.station.stats }, irlmpMalformed: this.mux.stats.malformed };
+    return {
+      sir: { ...this.deframer.stats },
+      irlap: { ...this.station.stats },
+      irlmpMalformed: this.mux.stats.malformed,
+    };
   }
 
   /** Discover until a device answers (or `attempts` discoveries found nobody). */
-  async discover(options: { slots?: 1 | 6 | 8 | 16; attempts?: number; nickname?: string } = {}): Promise<DiscoveredDevice[]> {
+  async discover(
+    options: { slots?: 1 | 6 | 8 | 16; attempts?: number; nickname?: string } = {},
+  ): Promise<DiscoveredDevice[]> {
     const attempts = options.attempts ?? 5;
     for (let i = 0; i < attempts; i++) {
       const found = await this.station.discover(options.slots ?? 6);
@@ -156,8 +169,11 @@ export class IrdaEndpoint {
       throw new Error(`IAS: no OBEX service (return code ${answer.returnCode})`);
     }
     const ttp = await ttpConnect(this.mux, entry.value.value, this.options.tinyTp);
-    const client = new ObexClient(ttpTransport(ttp), { maxPacketLength: this.options.obexMaxPacket ?? 0x4000 });
-    ttp.onDisconnect = (reason) => client.fail(new Error(`Tiny TP disconnected (reason 0x${reason.toString(16)})`));
+    const client = new ObexClient(ttpTransport(ttp), {
+      maxPacketLength: this.options.obexMaxPacket ?? 0x4000,
+    });
+    ttp.onDisconnect = (reason) =>
+      client.fail(new Error(`Tiny TP disconnected (reason 0x${reason.toString(16)})`));
     await client.connect(options);
     return {
       client,

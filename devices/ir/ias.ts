@@ -78,13 +78,13 @@ export function encodeGetValueByClass(className: string, attribute: string): Uin
 }
 
 export type IasRequestParse =
-  | { ok: true; className: string; attribute: string }
-  | { ok: false; opcode: number; error: string };
+  { ok: true; className: string; attribute: string } | { ok: false; opcode: number; error: string };
 
 export function parseIasRequest(b: Uint8Array): IasRequestParse {
   const opcode = (b[0] ?? 0) & 0x3f;
   if (b.length < 1) return { ok: false, opcode, error: 'empty IAS frame' };
-  if (opcode !== IAS_GET_VALUE_BY_CLASS) return { ok: false, opcode, error: `IAS opcode ${opcode} not supported` };
+  if (opcode !== IAS_GET_VALUE_BY_CLASS)
+    return { ok: false, opcode, error: `IAS opcode ${opcode} not supported` };
   const cl = b[1];
   if (cl === undefined || b.length < 2 + cl + 1) return { ok: false, opcode, error: 'truncated class name' };
   const al = b[2 + cl]!;
@@ -140,7 +140,10 @@ export function parseIasResponse(b: Uint8Array): IasResponseParse {
     if (type === 0) value = { type: 'missing' };
     else if (type === 1) {
       if (at + 4 > b.length) return { ok: false, error: 'IAS integer truncated' };
-      value = { type: 'integer', value: ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0 };
+      value = {
+        type: 'integer',
+        value: ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0,
+      };
       at += 4;
     } else if (type === 2) {
       if (at + 2 > b.length) return { ok: false, error: 'IAS octet sequence truncated' };
@@ -153,7 +156,11 @@ export function parseIasResponse(b: Uint8Array): IasResponseParse {
       const charset = b[at]!;
       const n = b[at + 1]!;
       if (at + 2 + n > b.length) return { ok: false, error: 'IAS user string truncated' };
-      value = { type: 'string', charset, value: Buffer.from(b.subarray(at + 2, at + 2 + n)).toString('latin1') };
+      value = {
+        type: 'string',
+        charset,
+        value: Buffer.from(b.subarray(at + 2, at + 2 + n)).toString('latin1'),
+      };
       at += 2 + n;
     } else return { ok: false, error: `IAS value type ${type} unknown` };
     entries.push({ objectId, value });
@@ -174,7 +181,10 @@ export class IasServer implements LsapService {
         : { returnCode: IAS_UNSUPPORTED, entries: [] };
       let reply = encodeIasResponse(req.ok ? IAS_GET_VALUE_BY_CLASS : req.opcode, answer);
       if (reply.length > conn.maxData) {
-        reply = encodeIasResponse(IAS_GET_VALUE_BY_CLASS, { returnCode: IAS_SUCCESS, entries: answer.entries.slice(0, 1) });
+        reply = encodeIasResponse(IAS_GET_VALUE_BY_CLASS, {
+          returnCode: IAS_SUCCESS,
+          entries: answer.entries.slice(0, 1),
+        });
       }
       conn.send(reply);
     };
@@ -183,7 +193,11 @@ export class IasServer implements LsapService {
 }
 
 /** IAS client: connect to LSAP 0, ask, disconnect (IrLMP §4.7.1). */
-export async function iasGetValueByClass(mux: IrlmpMux, className: string, attribute: string): Promise<IasAnswer> {
+export async function iasGetValueByClass(
+  mux: IrlmpMux,
+  className: string,
+  attribute: string,
+): Promise<IasAnswer> {
   const conn = await mux.connect(LSAP_IAS);
   try {
     return await new Promise<IasAnswer>((resolve, reject) => {
@@ -192,7 +206,8 @@ export async function iasGetValueByClass(mux: IrlmpMux, className: string, attri
       conn.onData = (data) => {
         if (data.length < 1) return reject(new Error('IAS: empty frame'));
         parts.push(data.subarray(1));
-        if (!(data[0]! & IAS_LAST)) return void conn.send(Uint8Array.from([IAS_ACK | IAS_GET_VALUE_BY_CLASS]));
+        if (!(data[0]! & IAS_LAST))
+          return void conn.send(Uint8Array.from([IAS_ACK | IAS_GET_VALUE_BY_CLASS]));
         const r = parseIasResponse(Uint8Array.from([data[0]!, ...Buffer.concat(parts)]));
         if (r.ok) resolve(r.answer);
         else reject(new Error(`IAS: ${r.error}`));

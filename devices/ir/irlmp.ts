@@ -40,7 +40,8 @@ export function parseLmPdu(b: Uint8Array): LmParseResult {
   if (b.length < 2) return { ok: false, error: `an LM-PDU has at least 2 bytes, got ${b.length}` };
   const dlsap = b[0]! & 0x7f;
   const slsap = b[1]! & 0x7f;
-  if ((b[0]! & 0x80) === 0) return { ok: true, pdu: { kind: 'data', dlsap, slsap, data: Uint8Array.from(b.subarray(2)) } };
+  if ((b[0]! & 0x80) === 0)
+    return { ok: true, pdu: { kind: 'data', dlsap, slsap, data: Uint8Array.from(b.subarray(2)) } };
   if (b.length < 4) return { ok: false, error: 'LM control PDU without opcode and parameter' };
   const op = b[2]! & 0x7f;
   const confirm = (b[2]! & CONFIRM) !== 0;
@@ -131,7 +132,15 @@ export class IrlmpMux {
   readonly stats: IrlmpStats = { malformed: 0, dataOnDisconnectedLsap: 0 };
   private readonly services = new Map<number, LsapService>();
   private readonly connections = new Map<string, LsapConnection>();
-  private readonly pending = new Map<string, { resolve: (c: LsapConnection) => void; reject: (e: Error) => void; conn: LsapConnection; userData?: Uint8Array }>();
+  private readonly pending = new Map<
+    string,
+    {
+      resolve: (c: LsapConnection) => void;
+      reject: (e: Error) => void;
+      conn: LsapConnection;
+      userData?: Uint8Array;
+    }
+  >();
   private nextSel = 0x10;
 
   constructor(private readonly link: IrlapService) {}
@@ -157,7 +166,11 @@ export class IrlmpMux {
   }
 
   /** LM-Connect.request; resolves with the open connection, or rejects with the peer's refusal. */
-  connect(remoteSel: number, userData: Uint8Array = new Uint8Array(0), localSel = this.allocateSel()): Promise<LsapConnection> {
+  connect(
+    remoteSel: number,
+    userData: Uint8Array = new Uint8Array(0),
+    localSel = this.allocateSel(),
+  ): Promise<LsapConnection> {
     const conn = new LsapConnection(this, localSel, remoteSel);
     const key = keyOf(localSel, remoteSel);
     return new Promise((resolve, reject) => {
@@ -198,7 +211,9 @@ export class IrlmpMux {
           userData: new Uint8Array(0),
         });
       case 'connect':
-        return p.confirm ? this.connectConfirm(key, p.userData) : this.connectIndication(p.dlsap, p.slsap, p.userData);
+        return p.confirm
+          ? this.connectConfirm(key, p.userData)
+          : this.connectIndication(p.dlsap, p.slsap, p.userData);
       case 'disconnect': {
         const pend = this.pending.get(key);
         if (conn) this.drop(conn, p.reason, p.userData, true);
@@ -208,7 +223,14 @@ export class IrlmpMux {
       case 'access-mode':
         // Exclusive mode is optional: refuse it (status 0xFF, unsupported) rather than ignore a request.
         if (!p.confirm) {
-          this.transmit({ kind: 'access-mode', confirm: true, dlsap: p.slsap, slsap: p.dlsap, parameter: 0xff, mode: p.mode });
+          this.transmit({
+            kind: 'access-mode',
+            confirm: true,
+            dlsap: p.slsap,
+            slsap: p.dlsap,
+            parameter: 0xff,
+            mode: p.mode,
+          });
         }
         return;
     }
@@ -257,7 +279,13 @@ export class IrlmpMux {
   private connectIndication(localSel: number, remoteSel: number, userData: Uint8Array): void {
     const service = this.services.get(localSel);
     const refuse = (reason: number): void =>
-      void this.transmit({ kind: 'disconnect', dlsap: remoteSel, slsap: localSel, reason, userData: new Uint8Array(0) });
+      void this.transmit({
+        kind: 'disconnect',
+        dlsap: remoteSel,
+        slsap: localSel,
+        reason,
+        userData: new Uint8Array(0),
+      });
     if (!service) return refuse(LM_REASON.NO_AVAILABLE_CLIENT);
     const key = keyOf(localSel, remoteSel);
     const old = this.connections.get(key);

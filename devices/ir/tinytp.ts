@@ -118,7 +118,9 @@ export class TinyTpConnection {
   send(sdu: Uint8Array): void {
     const seg = this.maxSegment;
     if (this.txMaxSdu > 0 && sdu.length > this.txMaxSdu) {
-      throw new RangeError(`TinyTP: SDU of ${sdu.length} bytes exceeds the peer's MaxSduSize ${this.txMaxSdu}`);
+      throw new RangeError(
+        `TinyTP: SDU of ${sdu.length} bytes exceeds the peer's MaxSduSize ${this.txMaxSdu}`,
+      );
     }
     const sar = this.txMaxSdu > 0;
     if (sdu.length === 0) this.txQueue.push({ data: sdu, more: false });
@@ -187,7 +189,11 @@ export class TinyTpConnection {
 }
 
 /** Connect Tiny TP to a remote LSAP. */
-export async function ttpConnect(mux: IrlmpMux, remoteSel: number, options: TinyTpOptions = {}): Promise<TinyTpConnection> {
+export async function ttpConnect(
+  mux: IrlmpMux,
+  remoteSel: number,
+  options: TinyTpOptions = {},
+): Promise<TinyTpConnection> {
   const credit = options.initialCredit ?? DEFAULT_CREDIT;
   const maxSdu = options.rxMaxSduSize ?? DEFAULT_MAX_SDU;
   const lsap = await mux.connect(remoteSel, encodeTtpConnect({ initialCredit: credit, maxSduSize: maxSdu }));
@@ -206,7 +212,10 @@ export class TinyTpListener implements LsapService {
     private readonly options: TinyTpOptions = {},
   ) {}
 
-  connectIndication(lsap: LsapConnection, userData: Uint8Array): { accept: true; userData: Uint8Array } | { accept: false; reason: number } {
+  connectIndication(
+    lsap: LsapConnection,
+    userData: Uint8Array,
+  ): { accept: true; userData: Uint8Array } | { accept: false; reason: number } {
     const peer = parseTtpConnect(userData);
     if (!peer.ok) return { accept: false, reason: LM_REASON.USER_REQUEST };
     const credit = this.options.initialCredit ?? DEFAULT_CREDIT;

@@ -104,7 +104,8 @@ function putU32le(out: number[], v: number): void {
 
 /** Decode an IrLAP frame (without FCS). Never throws. */
 export function parseIrlapFrame(bytes: Uint8Array): IrlapParseResult {
-  if (bytes.length < 2) return { ok: false, error: `an IrLAP frame has at least 2 bytes, got ${bytes.length}` };
+  if (bytes.length < 2)
+    return { ok: false, error: `an IrLAP frame has at least 2 bytes, got ${bytes.length}` };
   const a = bytes[0]!;
   const control = bytes[1]!;
   const base: Base = { address: a >>> 1, command: (a & 1) === 1, pf: (control & PF_BIT) !== 0 };

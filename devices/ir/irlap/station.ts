@@ -28,13 +28,7 @@ export interface DiscoveredDevice {
 }
 
 export type IrlapDisconnectReason =
-  | 'local'
-  | 'peer'
-  | 'link-timeout'
-  | 'dm'
-  | 'frmr'
-  | 'negotiation-failed'
-  | 'no-answer';
+  'local' | 'peer' | 'link-timeout' | 'dm' | 'frmr' | 'negotiation-failed' | 'no-answer';
 
 export interface IrlapUser {
   /** The information field of an in-sequence I frame. */
@@ -63,7 +57,12 @@ export interface IrlapTiming {
   setupRetries: number;
 }
 
-export const DEFAULT_TIMING: IrlapTiming = { slotMs: 80, fTimerExtraMs: 200, idlePollMs: 100, setupRetries: 12 };
+export const DEFAULT_TIMING: IrlapTiming = {
+  slotMs: 80,
+  fTimerExtraMs: 200,
+  idlePollMs: 100,
+  setupRetries: 12,
+};
 
 export interface IrlapStationOptions {
   clock: Clock;
@@ -137,7 +136,12 @@ export class IrlapStation {
   private slotTimer: TimerHandle | undefined;
   // Discovery, primary side.
   private discovery:
-    | { slots: 1 | 6 | 8 | 16; slot: number; found: Map<number, DiscoveredDevice>; done: (d: DiscoveredDevice[]) => void }
+    | {
+        slots: 1 | 6 | 8 | 16;
+        slot: number;
+        found: Map<number, DiscoveredDevice>;
+        done: (d: DiscoveredDevice[]) => void;
+      }
     | undefined;
   // Discovery, secondary side.
   private answer: { chosen: number; lastSlot: number; responded: boolean } | undefined;
@@ -158,7 +162,11 @@ export class IrlapStation {
   }
 
   get role(): 'primary' | 'secondary' | undefined {
-    return this.state === 'nrm-p' || this.state === 'closing' ? 'primary' : this.state === 'nrm-s' ? 'secondary' : undefined;
+    return this.state === 'nrm-p' || this.state === 'closing'
+      ? 'primary'
+      : this.state === 'nrm-s'
+        ? 'secondary'
+        : undefined;
   }
 
   get qos(): NegotiatedQos | undefined {
@@ -183,7 +191,8 @@ export class IrlapStation {
 
   /** Run one discovery (XID slots, then the final XID with our own information). */
   discover(slots: 1 | 6 | 8 | 16 = 6): Promise<DiscoveredDevice[]> {
-    if (this.state !== 'ndm') return Promise.reject(new Error(`IrLAP: cannot discover in state ${this.state}`));
+    if (this.state !== 'ndm')
+      return Promise.reject(new Error(`IrLAP: cannot discover in state ${this.state}`));
     return new Promise((done) => {
       this.state = 'discovery';
       this.discovery = { slots, slot: 0, found: new Map(), done };
@@ -193,7 +202,8 @@ export class IrlapStation {
 
   /** Connect to a discovered device as primary: SNRM with our parameters, UA with the peer's. */
   connect(peerAddress: number): Promise<NegotiatedQos> {
-    if (this.state !== 'ndm') return Promise.reject(new Error(`IrLAP: cannot connect in state ${this.state}`));
+    if (this.state !== 'ndm')
+      return Promise.reject(new Error(`IrLAP: cannot connect in state ${this.state}`));
     return new Promise((resolve, reject) => {
       this.pendingConnect = { resolve, reject };
       this.state = 'setup';
@@ -207,7 +217,8 @@ export class IrlapStation {
   /** Queue an I-frame payload (at most `maxData` bytes). Returns false when not connected. */
   send(info: Uint8Array): boolean {
     if (!this.connected) return false;
-    if (info.length > this.maxData) throw new RangeError(`IrLAP: ${info.length} bytes exceed the data size ${this.maxData}`);
+    if (info.length > this.maxData)
+      throw new RangeError(`IrLAP: ${info.length} bytes exceed the data size ${this.maxData}`);
     this.queue.push(Uint8Array.from(info));
     this.kickPrimary();
     return true;
@@ -422,7 +433,8 @@ export class IrlapStation {
     this.clock.clearTimeout(this.fTimer);
     this.fTimer = undefined;
     this.retries = 0;
-    if (this.queue.length || this.unacked.length || this.discRequested || this.gotDataThisTurn) this.primaryTurn();
+    if (this.queue.length || this.unacked.length || this.discRequested || this.gotDataThisTurn)
+      this.primaryTurn();
     else this.pTimer = this.clock.setTimeout(() => this.primaryTurn(), this.timing.idlePollMs);
   }
 
@@ -469,7 +481,13 @@ export class IrlapStation {
       this.frmrCondition = this.frmr(f, { z: true });
       if (f.pf) this.sendFrmr();
       return;
-    } else if (f.kind !== 'I' && f.kind !== 'RR' && f.kind !== 'RNR' && f.kind !== 'REJ' && f.kind !== 'SREJ') {
+    } else if (
+      f.kind !== 'I' &&
+      f.kind !== 'RR' &&
+      f.kind !== 'RNR' &&
+      f.kind !== 'REJ' &&
+      f.kind !== 'SREJ'
+    ) {
       this.stats.ignored++;
     }
     if (f.pf) this.secondaryTurn();

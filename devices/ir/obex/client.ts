@@ -42,7 +42,8 @@ export interface ObexGetResult {
 
 export class ObexClient {
   private readonly reader = new ObexPacketReader();
-  private waiting: { resolve: (r: ObexResponse) => void; reject: (e: Error) => void; connect: boolean } | undefined;
+  private waiting:
+    { resolve: (r: ObexResponse) => void; reject: (e: Error) => void; connect: boolean } | undefined;
   private peerMax = OBEX_MIN_PACKET;
   private connectionId: number | undefined;
   private readonly ownMax: number;
@@ -78,7 +79,10 @@ export class ObexClient {
       true,
     );
     expectSuccess(rsp, 'Connect');
-    this.peerMax = Math.min(Math.max(rsp.connect?.maxPacketLength ?? OBEX_MIN_PACKET, OBEX_MIN_PACKET), this.ownMax);
+    this.peerMax = Math.min(
+      Math.max(rsp.connect?.maxPacketLength ?? OBEX_MIN_PACKET, OBEX_MIN_PACKET),
+      this.ownMax,
+    );
     const cid = header(rsp.headers, HI.CONNECTION_ID);
     this.connectionId = typeof cid === 'number' ? cid : undefined;
     return rsp;
@@ -121,7 +125,11 @@ export class ObexClient {
 
   /** Delete by a Put without a body. */
   async delete(name: string): Promise<void> {
-    const rsp = await this.request({ opcode: OP.PUT, final: true, headers: [...this.cidHeaders(), { id: HI.NAME, value: name }] });
+    const rsp = await this.request({
+      opcode: OP.PUT,
+      final: true,
+      headers: [...this.cidHeaders(), { id: HI.NAME, value: name }],
+    });
     expectSuccess(rsp, `Delete ${name}`);
   }
 
@@ -172,7 +180,9 @@ export class ObexClient {
     if (this.waiting) return Promise.reject(new Error('OBEX: a request is already in flight'));
     const bytes = encodeObexRequest(req);
     if (bytes.length > Math.max(this.peerMax, req.opcode === OP.CONNECT ? OBEX_MIN_PACKET : 0)) {
-      return Promise.reject(new ObexError(RSP.REQUEST_ENTITY_TOO_LARGE, 'OBEX: request larger than the packet limit'));
+      return Promise.reject(
+        new ObexError(RSP.REQUEST_ENTITY_TOO_LARGE, 'OBEX: request larger than the packet limit'),
+      );
     }
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject, connect };

@@ -12,7 +12,14 @@ export const OBEX_MAX_PACKET = 0xffff;
 export const FINAL = 0x80;
 
 /** Request opcodes without the final bit (Connect, Disconnect, SetPath and Abort are always final). */
-export const OP = { CONNECT: 0x00, DISCONNECT: 0x01, PUT: 0x02, GET: 0x03, SETPATH: 0x05, ABORT: 0x7f } as const;
+export const OP = {
+  CONNECT: 0x00,
+  DISCONNECT: 0x01,
+  PUT: 0x02,
+  GET: 0x03,
+  SETPATH: 0x05,
+  ABORT: 0x7f,
+} as const;
 
 export const RSP = {
   CONTINUE: 0x90,
@@ -94,7 +101,9 @@ export function headerSize(h: ObexHeader): number {
     case 0x00:
       return 3 + (typeof h.value === 'string' && h.value.length ? (h.value.length + 1) * 2 : 0);
     case 0x40:
-      return 3 + (h.value instanceof Uint8Array ? h.value.length : Buffer.byteLength(String(h.value), 'latin1'));
+      return (
+        3 + (h.value instanceof Uint8Array ? h.value.length : Buffer.byteLength(String(h.value), 'latin1'))
+      );
     case 0x80:
       return 2;
     default:
@@ -157,7 +166,10 @@ export function encodeObexResponse(r: ObexResponse): Uint8Array {
   return finish(out);
 }
 
-function parseHeaders(b: Uint8Array, at: number): { ok: true; headers: ObexHeader[] } | { ok: false; error: string } {
+function parseHeaders(
+  b: Uint8Array,
+  at: number,
+): { ok: true; headers: ObexHeader[] } | { ok: false; error: string } {
   const headers: ObexHeader[] = [];
   while (at < b.length) {
     const id = b[at]!;
@@ -166,7 +178,8 @@ function parseHeaders(b: Uint8Array, at: number): { ok: true; headers: ObexHeade
       case 0x40: {
         if (at + 3 > b.length) return { ok: false, error: `header 0x${id.toString(16)} truncated` };
         const len = (b[at + 1]! << 8) | b[at + 2]!;
-        if (len < 3 || at + len > b.length) return { ok: false, error: `header 0x${id.toString(16)} has a bad length ${len}` };
+        if (len < 3 || at + len > b.length)
+          return { ok: false, error: `header 0x${id.toString(16)} has a bad length ${len}` };
         const v = b.subarray(at + 3, at + len);
         if ((id & 0xc0) === 0x00) {
           if (v.length % 2 !== 0) return { ok: false, error: 'Unicode header with an odd length' };
@@ -184,7 +197,10 @@ function parseHeaders(b: Uint8Array, at: number): { ok: true; headers: ObexHeade
         break;
       default:
         if (at + 5 > b.length) return { ok: false, error: `header 0x${id.toString(16)} truncated` };
-        headers.push({ id, value: ((b[at + 1]! << 24) | (b[at + 2]! << 16) | (b[at + 3]! << 8) | b[at + 4]!) >>> 0 });
+        headers.push({
+          id,
+          value: ((b[at + 1]! << 24) | (b[at + 2]! << 16) | (b[at + 3]! << 8) | b[at + 4]!) >>> 0,
+        });
         at += 5;
     }
   }
@@ -200,13 +216,18 @@ function checkLength(b: Uint8Array): string | undefined {
 
 /** Parse a request; malformed ones yield Bad Request (0xC0), unknown opcodes Not Implemented (0xD1). */
 export function parseObexRequest(b: Uint8Array): ObexParse<ObexRequest> {
-  const bad = (error: string, code: number = RSP.BAD_REQUEST): ObexParse<ObexRequest> => ({ ok: false, code, error });
+  const bad = (error: string, code: number = RSP.BAD_REQUEST): ObexParse<ObexRequest> => ({
+    ok: false,
+    code,
+    error,
+  });
   const lenError = checkLength(b);
   if (lenError) return bad(lenError);
   const final = (b[0]! & FINAL) !== 0;
   const opcode = b[0]! & 0x7f;
   const known: number[] = Object.values(OP);
-  if (!known.includes(opcode)) return bad(`opcode 0x${b[0]!.toString(16)} not implemented`, RSP.NOT_IMPLEMENTED);
+  if (!known.includes(opcode))
+    return bad(`opcode 0x${b[0]!.toString(16)} not implemented`, RSP.NOT_IMPLEMENTED);
   const req: ObexRequest = { opcode, final, headers: [] };
   let at = 3;
   if (opcode === OP.CONNECT) {

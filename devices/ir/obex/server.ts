@@ -106,7 +106,10 @@ export class ObexServerSession {
     private readonly server: ObexServer,
     private readonly transport: ObexTransport,
   ) {
-    this.ownMax = Math.min(Math.max(server.options.maxPacketLength ?? 0x4000, OBEX_MIN_PACKET), OBEX_MAX_PACKET);
+    this.ownMax = Math.min(
+      Math.max(server.options.maxPacketLength ?? 0x4000, OBEX_MIN_PACKET),
+      OBEX_MAX_PACKET,
+    );
     transport.setReceiver((bytes) => this.receive(bytes));
   }
 
@@ -208,7 +211,8 @@ export class ObexServerSession {
   }
 
   private put(req: ObexRequest): void {
-    if (!this.op || this.op.kind !== 'put') this.op = { kind: 'put', headers: [], body: [], size: 0, sawBody: false };
+    if (!this.op || this.op.kind !== 'put')
+      this.op = { kind: 'put', headers: [], body: [], size: 0, sawBody: false };
     const op = this.op;
     const limit = this.server.options.maxObjectSize ?? 16 * 1024 * 1024;
     for (const h of req.headers) {
@@ -227,7 +231,8 @@ export class ObexServerSession {
     if (!req.final) return this.reply(RSP.CONTINUE);
     this.op = undefined;
     const name = header(op.headers, HI.NAME);
-    if (typeof name !== 'string' || name.length === 0 || name.includes('/')) return this.reply(RSP.BAD_REQUEST);
+    if (typeof name !== 'string' || name.length === 0 || name.includes('/'))
+      return this.reply(RSP.BAD_REQUEST);
     const store = this.server.store;
     if (!op.sawBody) {
       // A Put without a body deletes the object (IrOBEX §3.3.3.6).
@@ -254,7 +259,8 @@ export class ObexServerSession {
       const name = header(op.headers, HI.NAME);
       const type = typeOf(op.headers);
       const n = typeof name === 'string' && name.length ? name : undefined;
-      const obj = this.server.options.onGet?.(n, type, this.folder) ?? this.server.store.get(this.folder, n, type);
+      const obj =
+        this.server.options.onGet?.(n, type, this.folder) ?? this.server.store.get(this.folder, n, type);
       if (!obj) {
         this.op = undefined;
         return this.reply(n || type ? RSP.NOT_FOUND : RSP.BAD_REQUEST);

@@ -25,7 +25,13 @@ export interface LinkStats {
 }
 
 export class VirtualIrLine {
-  readonly stats: LinkStats = { writes: 0, framesDropped: 0, framesCorrupted: 0, bytesDropped: 0, bytesCorrupted: 0 };
+  readonly stats: LinkStats = {
+    writes: 0,
+    framesDropped: 0,
+    framesCorrupted: 0,
+    bytesDropped: 0,
+    bytesCorrupted: 0,
+  };
   private freeAt = 0;
   private readonly random: () => number;
   faults: LinkFaults;
