@@ -1,0 +1,110 @@
+/**
+ * An IR device twin: an IrDA device (secondary station, OBEX server) behind an emulated IrDA dongle.
+ * The host sees a serial port (a PTY with a stable by-id path), as it would see a USB IrDA dongle, and
+ * talks SIR frames through it: discovery by name, IAS, Tiny TP and OBEX.
+ */
+import type { Clock } from '../../firmware-sim/clock.js';
+import type { FaultSettings } from '../serial/faults.js';
+import type { LineSettings } from '../serial/line.js';
+import { EmulatedSerialPort, type SerialCaptureSink } from '../serial/port.js';
+import { IrdaEndpoint, type IrFrameDirection } from './endpoint.js';
+import { defaultQos } from './irlap/params.js';
+import type { IrlapTiming } from './irlap/station.js';
+import { ObexServer, type ObexObjectStore, type ObexServerOptions } from './obex/server.js';
+
+export interface IrDeviceTwinOptions {
+  /** Port name (by-id symlink `benchtwin-<name>`). */
+  name: string;
+  /** The name a discovering host sees. */
+  nickname: string;
+  clock: Clock;
+  runtimeDir: string;
+  /** Highest speed offered in negotiation (default 115200). */
+  maxBaud?: number;
+  faults?: FaultSettings;
+  seed?: number;
+  /** Raw serial bytes, as on the host's port. */
+  capture?: SerialCaptureSink;
+  /** IrLAP frames as the device sees them (e.g. IrdaCapture.sink('phone')). */
+  onFrame?: (direction: IrFrameDirection, frame: Uint8Array) => void;
+  obex?: ObexServerOptions | ObexServer;
+  timing?: Partial<IrlapTiming>;
+}
+
+const CONTENTION_LINE: LineSettings = { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 };
+
+export class IrDeviceTwin {
+  readonly port: EmulatedSerialPort;
+  readonly endpoint: IrdaEndpoint;
+  readonly obex: ObexServer;
+  private tx: Promise<void> = Promise.resolve();
+  private pendingWrites = 0;
+
+  constructor(options: IrDeviceTwinOptions) {
+    this.port = new EmulatedSerialPort({
+      name: options.name,
+      runtimeDir: options.runtimeDir,
+      clock: options.clock,
+      line: CONTENTION_LINE,
+      ...(options.capture ? { capture: options.capture } : {}),
+      ...(options.faults ? { faults: options.faults } : {}),
+      ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    });
+    this.obex = options.obex instanceof ObexServer ? options.obex : new ObexServer(options.obex ?? {});
+    this.endpoint = new IrdaEndpoint({
+      clock: options.clock,
+      nickname: options.nickname,
+      seed: options.seed ?? 1,
+      qos: defaultQos(options.maxBaud ?? 115200),
+      obexServer: this.obex,
+      transmit: (bytes, baud) => this.transmit(bytes, baud),
+      ...(options.onFrame ? { onFrame: options.onFrame } : {}),
+      ...(options.timing ? { timing: options.timing } : {}),
+    });
+    this.port.on('data', (bytes) => {
+      this.endpoint.receive(bytes);
+      this.followSpeed();
+    });
+  }
+
+  /** The stable path a host opens. */
+  get path(): string {
+    return this.port.path;
+  }
+
+  get store(): ObexObjectStore {
+    return this.obex.store;
+  }
+
+  async open(): Promise<void> {
+    await this.port.open();
+  }
+
+  close(): void {
+    this.endpoint.station.reset();
+    this.port.close();
+  }
+
+  /** Frames go out in order; a speed change waits until the frames before it have left the line. */
+  private transmit(bytes: Uint8Array, baudRate: number): void {
+    this.pendingWrites++;
+    this.tx = this.tx
+      .then(async () => {
+        if (this.port.line.baudRate !== baudRate) this.port.setLine({ ...this.port.line, baudRate });
+        await this.port.write(bytes);
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.pendingWrites--;
+        this.followSpeed();
+      });
+  }
+
+  /** After a UA (or a disconnect) the station's speed changes with nothing queued: follow it. */
+  private followSpeed(): void {
+    const want = this.endpoint.station.lineSetting.baudRate;
+    if (this.pendingWrites === 0 && this.port.line.baudRate !== want && this.port.plugged) {
+      this.port.setLine({ ...this.port.line, baudRate: want });
+    }
+  }
+}
