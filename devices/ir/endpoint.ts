@@ -24,7 +24,7 @@ import {
   type IrlapTiming,
 } from './irlap/station.js';
 import { ObexClient } from './obex/client.js';
-import type { ObexTransport } from './obex/packet.js';
+import { ObexPacketReader, type ObexTransport } from './obex/packet.js';
 import { ObexServer, type ObexServerOptions } from './obex/server.js';
 import { SirDeframer, sirWrap, type SirDeframerStats } from './sir.js';
 import { TinyTpListener, ttpConnect, type TinyTpConnection, type TinyTpOptions } from './tinytp.js';
@@ -49,6 +49,8 @@ export interface IrdaEndpointOptions {
   transmit(bytes: Uint8Array, baudRate: number): void;
   /** Every IrLAP frame (no FCS) sent or accepted, for captures. */
   onFrame?(direction: IrFrameDirection, frame: Uint8Array): void;
+  /** Every OBEX packet sent or received over Tiny TP, for captures. */
+  onObexPacket?(direction: IrFrameDirection, packet: Uint8Array): void;
   /** Serve OBEX (given a server or its options). */
   obexServer?: ObexServer | ObexServerOptions;
   obexLsap?: number;
@@ -116,7 +118,10 @@ export class IrdaEndpoint {
       const server =
         options.obexServer instanceof ObexServer ? options.obexServer : new ObexServer(options.obexServer);
       this.obexServer = server;
-      this.mux.bind(obexLsap, new TinyTpListener((ttp) => server.attach(ttpTransport(ttp)), options.tinyTp));
+      this.mux.bind(
+        obexLsap,
+        new TinyTpListener((ttp) => server.attach(ttpTransport(ttp, options.onObexPacket)), options.tinyTp),
+      );
     }
   }
 
@@ -169,7 +174,7 @@ export class IrdaEndpoint {
       throw new Error(`IAS: no OBEX service (return code ${answer.returnCode})`);
     }
     const ttp = await ttpConnect(this.mux, entry.value.value, this.options.tinyTp);
-    const client = new ObexClient(ttpTransport(ttp), {
+    const client = new ObexClient(ttpTransport(ttp, this.options.onObexPacket), {
       maxPacketLength: this.options.obexMaxPacket ?? 0x4000,
     });
     ttp.onDisconnect = (reason) =>
@@ -194,11 +199,19 @@ export class IrdaEndpoint {
 }
 
 /** OBEX packets over Tiny TP: one SDU per packet when SAR allows, otherwise a stream of SDUs. */
-export function ttpTransport(ttp: TinyTpConnection): ObexTransport {
+export function ttpTransport(
+  ttp: TinyTpConnection,
+  tap?: (direction: IrFrameDirection, packet: Uint8Array) => void,
+): ObexTransport {
   let receiver: (bytes: Uint8Array) => void = () => undefined;
-  ttp.onSdu = (sdu) => receiver(sdu);
+  const reader = tap ? new ObexPacketReader() : undefined;
+  ttp.onSdu = (sdu) => {
+    if (reader) for (const p of reader.push(sdu)) tap?.('in', p);
+    receiver(sdu);
+  };
   return {
     send(bytes) {
+      tap?.('out', bytes);
       const max = ttp.maxSdu;
       for (let at = 0; at < bytes.length; at += max) ttp.send(bytes.subarray(at, at + max));
     },
