@@ -72,10 +72,17 @@ export interface ObexServerOptions {
   targets?: Uint8Array[];
   /** Largest object accepted by Put. */
   maxObjectSize?: number;
-  /** Called for every completed Put; return a response code to refuse, or an object to answer with. */
-  onPut?: (obj: ObexObject, folder: string) => number | void;
-  /** Serve a Get before the store is consulted (a generated object, e.g. a signed history). */
-  onGet?: (name: string | undefined, type: string | undefined, folder: string) => ObexObject | undefined;
+  /**
+   * Called for every completed Put; return a response code to refuse. May answer later (a promise): the
+   * session holds its response, and later requests, until it settles (a user confirming on the keypad).
+   */
+  onPut?: (obj: ObexObject, folder: string) => number | void | Promise<number | void>;
+  /** Serve a Get before the store is consulted (a generated object, e.g. a signed history); may be async. */
+  onGet?: (
+    name: string | undefined,
+    type: string | undefined,
+    folder: string,
+  ) => ObexObject | undefined | Promise<ObexObject | undefined>;
 }
 
 export interface ObexServerStats {
@@ -91,6 +98,8 @@ type Operation =
   | { kind: 'get'; body: Uint8Array; offset: number; sentHeaders: boolean; obj: ObexObject };
 
 let nextConnectionId = 1;
+/** Marks the point where the request stream became unreadable. */
+const BROKEN = new Uint8Array(0);
 
 /** One server session on one transport connection. */
 export class ObexServerSession {
@@ -118,8 +127,45 @@ export class ObexServerSession {
   }
 
   receive(bytes: Uint8Array): void {
-    for (const packet of this.reader.push(bytes)) this.handle(packet);
-    if (this.reader.broken) this.reply(RSP.BAD_REQUEST);
+    this.pending.push(...this.reader.push(bytes));
+    if (this.reader.broken) this.pending.push(BROKEN);
+    this.drain();
+  }
+
+  private readonly pending: Uint8Array[] = [];
+  private busy = false;
+
+  /** One request at a time: an asynchronous hook holds the requests behind it. */
+  private drain(): void {
+    while (!this.busy && this.pending.length) {
+      const packet = this.pending.shift()!;
+      if (packet === BROKEN) {
+        this.reply(RSP.BAD_REQUEST);
+        continue;
+      }
+      let later: Promise<void> | void;
+      try {
+        later = this.handle(packet);
+      } catch {
+        later = undefined;
+        this.hookFailed();
+      }
+      if (later) {
+        this.busy = true;
+        later
+          .catch(() => this.hookFailed())
+          .finally(() => {
+            this.busy = false;
+            this.drain();
+          });
+      }
+    }
+  }
+
+  /** A hook threw: the operation ends with Internal Server Error (0xD0). */
+  private hookFailed(): void {
+    this.op = undefined;
+    this.reply(RSP.INTERNAL_SERVER_ERROR);
   }
 
   private reply(code: number, headers: ObexHeader[] = [], connect?: ObexResponse['connect']): void {
@@ -127,7 +173,7 @@ export class ObexServerSession {
     this.transport.send(encodeObexResponse({ code: code | FINAL, headers, ...(connect ? { connect } : {}) }));
   }
 
-  private handle(packet: Uint8Array): void {
+  private handle(packet: Uint8Array): Promise<void> | void {
     this.stats.requests++;
     const parsed = parseObexRequest(packet);
     if (!parsed.ok) {
@@ -210,7 +256,7 @@ export class ObexServerSession {
     this.reply(RSP.SUCCESS);
   }
 
-  private put(req: ObexRequest): void {
+  private put(req: ObexRequest): Promise<void> | void {
     if (!this.op || this.op.kind !== 'put')
       this.op = { kind: 'put', headers: [], body: [], size: 0, sawBody: false };
     const op = this.op;
@@ -242,31 +288,46 @@ export class ObexServerSession {
     if (typeof declared === 'number' && declared !== body.length) return this.reply(RSP.BAD_REQUEST);
     const type = typeOf(op.headers);
     const obj: ObexObject = { name, body: new Uint8Array(body), ...(type ? { type } : {}) };
-    const verdict = this.server.options.onPut?.(obj, this.folder);
-    if (typeof verdict === 'number' && verdict !== RSP.SUCCESS) return this.reply(verdict);
-    store.put(this.folder, obj);
-    this.stats.objectsPut++;
-    this.reply(RSP.SUCCESS);
+    const folder = this.folder;
+    const finish = (verdict: number | void): void => {
+      if (typeof verdict === 'number' && verdict !== RSP.SUCCESS) return this.reply(verdict);
+      store.put(folder, obj);
+      this.stats.objectsPut++;
+      this.reply(RSP.SUCCESS);
+    };
+    const verdict = this.server.options.onPut?.(obj, folder);
+    if (verdict instanceof Promise) return verdict.then(finish);
+    finish(verdict);
   }
 
-  private get(req: ObexRequest): void {
+  private get(req: ObexRequest): Promise<void> | void {
     if (this.op?.kind === 'put') this.op = undefined;
     if (!this.op) this.op = { kind: 'get-request', headers: [] };
-    let op = this.op;
+    const op = this.op;
     if (op.kind === 'get-request') {
       op.headers.push(...req.headers);
       if (!req.final) return this.reply(RSP.CONTINUE);
       const name = header(op.headers, HI.NAME);
       const type = typeOf(op.headers);
       const n = typeof name === 'string' && name.length ? name : undefined;
-      const obj =
-        this.server.options.onGet?.(n, type, this.folder) ?? this.server.store.get(this.folder, n, type);
-      if (!obj) {
-        this.op = undefined;
-        return this.reply(n || type ? RSP.NOT_FOUND : RSP.BAD_REQUEST);
-      }
-      op = this.op = { kind: 'get', body: obj.body, offset: 0, sentHeaders: false, obj };
+      const folder = this.folder;
+      const start = (found: ObexObject | undefined): void => {
+        const obj = found ?? this.server.store.get(folder, n, type);
+        if (!obj) {
+          this.op = undefined;
+          return this.reply(n || type ? RSP.NOT_FOUND : RSP.BAD_REQUEST);
+        }
+        this.op = { kind: 'get', body: obj.body, offset: 0, sentHeaders: false, obj };
+        this.sendGetChunk(this.op);
+      };
+      const found = this.server.options.onGet?.(n, type, folder);
+      if (found instanceof Promise) return found.then(start);
+      return start(found);
     }
+    this.sendGetChunk(op);
+  }
+
+  private sendGetChunk(op: Extract<Operation, { kind: 'get' }>): void {
     const headers: ObexHeader[] = [];
     if (!op.sentHeaders) {
       headers.push({ id: HI.NAME, value: op.obj.name });

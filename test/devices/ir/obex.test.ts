@@ -225,6 +225,34 @@ describe('OBEX server and client', () => {
     expect((err as ObexError).code).toBe(RSP.FORBIDDEN);
   });
 
+  it('asynchronous hooks: a Get waits for the phone (e.g. a PIN entry) and a failing hook is Internal Server Error (0xD0)', async () => {
+    let confirm: (o: { name: string; type: string; body: Uint8Array }) => void = () => undefined;
+    const j = joined({
+      onGet: (name) => (name === 'history.sig' ? new Promise((r) => (confirm = r)) : undefined),
+      onPut: (o) => {
+        if (o.name === 'boom') throw new Error('hook failed');
+      },
+    });
+    await j.client.connect();
+    let done = false;
+    const pending = j.client.get({ name: 'history.sig' }).then((g) => ((done = true), g));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(done).toBe(false);
+    confirm({
+      name: 'history.sig',
+      type: 'application/pkcs7-signature',
+      body: Uint8Array.from([0x30, 0x80]),
+    });
+    const got = await pending;
+    expect(got.type).toBe('application/pkcs7-signature');
+    expect([...got.body]).toEqual([0x30, 0x80]);
+    await expect(j.client.put('boom', Uint8Array.from([1]))).rejects.toMatchObject({
+      code: RSP.INTERNAL_SERVER_ERROR,
+    });
+    await j.client.put('fine', Uint8Array.from([1]));
+    expect(j.server.store.list().map((o) => o.name)).toEqual(['fine']);
+  });
+
   it('fuzz: 5 000 mutated request streams: the server never throws and answers each packet with a response code', () => {
     const rnd = mulberry32(0x0be);
     const seeds = [
