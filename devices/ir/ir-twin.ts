@@ -61,6 +61,8 @@ export class IrDeviceTwin {
       ...(options.onFrame ? { onFrame: options.onFrame } : {}),
       ...(options.timing ? { timing: options.timing } : {}),
     });
+    // Pulled out of the beam (or the dongle unplugged): the link is gone at once, as on a real device.
+    this.port.on('unplugged', () => this.endpoint.station.reset('link-timeout'));
     this.port.on('data', (bytes) => {
       this.endpoint.receive(bytes);
       this.followSpeed();

@@ -52,6 +52,8 @@ export class IrObexDriver {
       ...(options.timing ? { timing: options.timing } : {}),
     });
     port.on('data', (chunk: Buffer) => this.endpoint.receive(chunk));
+    // The dongle went away: no more frames can cross, so drop the link rather than wait for N2.
+    port.on('close', () => this.endpoint.station.reset('link-timeout'));
   }
 
   /** Open the serial port at the IrDA contention speed (9600 8N1). */
