@@ -78,4 +78,15 @@ describe('IR twin ↔ terminal driver over a PTY (wall clock)', () => {
     const s = [twin.endpoint.stats, driver.stats];
     expect(s.reduce((n, x) => n + x.sir.badFcs + x.sir.aborted + x.sir.runts, 0)).toBeGreaterThan(0);
   });
+
+  it('unplugging the dongle mid-session fails the OBEX request at once and drops the link on both sides', async () => {
+    const { twin, driver } = await twinAndDriver();
+    await driver.connect({ nickname: 'Phone-0001' });
+    const put = driver.put('big.bin', bytes(4, 200_000));
+    await new Promise((r) => setTimeout(r, 200));
+    twin.port.unplug();
+    await expect(put).rejects.toThrow(/disconnected|went down/);
+    expect(driver.connected).toBe(false);
+    expect(twin.endpoint.station.connected).toBe(false);
+  });
 });
