@@ -82,6 +82,8 @@ export class IrdaEndpoint {
   onDisconnect: (reason: IrlapDisconnectReason) => void = () => undefined;
   /** Secondary: called when a primary connects. */
   onConnect: (peer: number) => void = () => undefined;
+  /** Secondary: a primary finished a discovery (its final XID), so it now lists this device. */
+  onDiscoveredBy: (primary: DiscoveredDevice) => void = () => undefined;
 
   constructor(private readonly options: IrdaEndpointOptions) {
     const random = mulberry32(options.seed ?? 1);
@@ -106,6 +108,7 @@ export class IrdaEndpoint {
     this.station.user = {
       dataIndication: (info) => this.mux.receive(info),
       connectIndication: (peer) => this.onConnect(peer),
+      discoveryIndication: (primary) => this.onDiscoveredBy(primary),
       disconnectIndication: (reason) => {
         this.mux.linkDown();
         this.onDisconnect(reason);

@@ -31,16 +31,27 @@ export interface IrDeviceTwinOptions {
   timing?: Partial<IrlapTiming>;
 }
 
+/** What the twin reports to a bench (dashboard, transcripts). */
+export type IrTwinEvent =
+  | { type: 'ir-discovered'; by: string }
+  | { type: 'ir-connected'; peer: number; baudRate: number; window: number; dataSize: number }
+  | { type: 'ir-disconnected'; reason: string }
+  | { type: 'obex-put'; name: string; objectType?: string; size: number; folder: string }
+  | { type: 'obex-get'; name?: string; objectType?: string; folder: string };
+
 const CONTENTION_LINE: LineSettings = { baudRate: 9600, dataBits: 8, parity: 'none', stopBits: 1 };
 
 export class IrDeviceTwin {
   readonly port: EmulatedSerialPort;
   readonly endpoint: IrdaEndpoint;
   readonly obex: ObexServer;
+  readonly nickname: string;
   private tx: Promise<void> = Promise.resolve();
   private pendingWrites = 0;
+  private readonly listeners = new Set<(e: IrTwinEvent) => void>();
 
   constructor(options: IrDeviceTwinOptions) {
+    this.nickname = options.nickname;
     this.port = new EmulatedSerialPort({
       name: options.name,
       runtimeDir: options.runtimeDir,
@@ -50,7 +61,8 @@ export class IrDeviceTwin {
       ...(options.faults ? { faults: options.faults } : {}),
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
     });
-    this.obex = options.obex instanceof ObexServer ? options.obex : new ObexServer(options.obex ?? {});
+    this.obex =
+      options.obex instanceof ObexServer ? options.obex : new ObexServer(this.observed(options.obex ?? {}));
     this.endpoint = new IrdaEndpoint({
       clock: options.clock,
       nickname: options.nickname,
@@ -61,6 +73,18 @@ export class IrDeviceTwin {
       ...(options.onFrame ? { onFrame: options.onFrame } : {}),
       ...(options.timing ? { timing: options.timing } : {}),
     });
+    this.endpoint.onDiscoveredBy = (d) => this.emit({ type: 'ir-discovered', by: d.info.nickname });
+    this.endpoint.onConnect = (peer) => {
+      const q = this.endpoint.station.qos;
+      this.emit({
+        type: 'ir-connected',
+        peer,
+        baudRate: q?.baudRate ?? 9600,
+        window: q?.txWindow ?? 1,
+        dataSize: q?.txDataSize ?? 64,
+      });
+    };
+    this.endpoint.onDisconnect = (reason) => this.emit({ type: 'ir-disconnected', reason });
     // Pulled out of the beam (or the dongle unplugged): the link is gone at once, as on a real device.
     this.port.on('unplugged', () => this.endpoint.station.reset('link-timeout'));
     this.port.on('data', (bytes) => {
@@ -78,6 +102,11 @@ export class IrDeviceTwin {
     return this.obex.store;
   }
 
+  /** Subscribe to link and OBEX events (OBEX events only when the twin made its own server). */
+  onEvent(listener: (e: IrTwinEvent) => void): void {
+    this.listeners.add(listener);
+  }
+
   async open(): Promise<void> {
     await this.port.open();
   }
@@ -85,6 +114,36 @@ export class IrDeviceTwin {
   close(): void {
     this.endpoint.station.reset();
     this.port.close();
+  }
+
+  private emit(e: IrTwinEvent): void {
+    for (const l of this.listeners) l(e);
+  }
+
+  /** The server options with the Put/Get hooks reporting events; the caller's hooks still decide. */
+  private observed(o: ObexServerOptions): ObexServerOptions {
+    return {
+      ...o,
+      onPut: (obj, folder) => {
+        this.emit({
+          type: 'obex-put',
+          name: obj.name,
+          size: obj.body.length,
+          folder,
+          ...(obj.type ? { objectType: obj.type } : {}),
+        });
+        return o.onPut?.(obj, folder);
+      },
+      onGet: (name, type, folder) => {
+        this.emit({
+          type: 'obex-get',
+          folder,
+          ...(name ? { name } : {}),
+          ...(type ? { objectType: type } : {}),
+        });
+        return o.onGet?.(name, type, folder);
+      },
+    };
   }
 
   /** Frames go out in order; a speed change waits until the frames before it have left the line. */
