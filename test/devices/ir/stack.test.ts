@@ -5,12 +5,17 @@
 import { describe, expect, it } from 'vitest';
 import { VirtualClock } from '../../../firmware-sim/clock.js';
 import { mulberry32 } from '../../../devices/serial/faults.js';
-import { IrdaEndpoint } from '../../../devices/ir/endpoint.js';
+import { IrdaEndpoint, type IrdaEndpointOptions } from '../../../devices/ir/endpoint.js';
+import { defaultQos, type NegotiatedQos } from '../../../devices/ir/irlap/params.js';
 import { RSP } from '../../../devices/ir/obex/packet.js';
 import { ObexError } from '../../../devices/ir/obex/client.js';
 import { VirtualIrLine, runUntil, type LinkFaults } from './link.js';
 
-function pair(seed: number, faults: LinkFaults = {}) {
+function pair(
+  seed: number,
+  faults: LinkFaults = {},
+  extra: { phone?: Partial<IrdaEndpointOptions>; host?: Partial<IrdaEndpointOptions> } = {},
+) {
   const clock = new VirtualClock();
   const ends = {} as { host: IrdaEndpoint; phone: IrdaEndpoint };
   const toPhone = new VirtualIrLine(clock, (b) => ends.phone.receive(b), seed, faults);
@@ -21,10 +26,20 @@ function pair(seed: number, faults: LinkFaults = {}) {
     seed: seed + 2,
     transmit: toHost.write,
     obexServer: {},
+    ...extra.phone,
   });
-  ends.host = new IrdaEndpoint({ clock, nickname: 'POS terminal', seed: seed + 3, transmit: toPhone.write });
+  ends.host = new IrdaEndpoint({
+    clock,
+    nickname: 'POS terminal',
+    seed: seed + 3,
+    transmit: toPhone.write,
+    ...extra.host,
+  });
   return { clock, host: ends.host, phone: ends.phone, toPhone, toHost };
 }
+
+/** What each pair's host negotiated in `session`. */
+const negotiated = new WeakMap<object, NegotiatedQos>();
 
 function payload(seed: number, size: number): Uint8Array {
   const r = mulberry32(seed);
@@ -35,7 +50,7 @@ async function session(p: ReturnType<typeof pair>, objects: Uint8Array[]) {
   const { clock, host } = p;
   const found = await runUntil(clock, host.discover({ nickname: 'Phone-0001', attempts: 20 }));
   expect(found[0]?.info.nickname).toBe('Phone-0001');
-  await runUntil(clock, host.connect(found[0]!));
+  negotiated.set(p, (await runUntil(clock, host.connect(found[0]!))) as NegotiatedQos);
   const obex = await runUntil(clock, host.openObex());
   const back: Uint8Array[] = [];
   for (const [i, body] of objects.entries()) {
@@ -135,4 +150,47 @@ describe('IrDA stack over a virtual line', () => {
     expect(p.clock.now() - t0).toBeGreaterThan(threshold - 1000);
     expect(p.phone.station.lineSetting.baudRate).toBe(9600);
   });
+
+  it('IrLMP multiplexes two OBEX sessions (two Tiny TP connections) over one link at once', async () => {
+    const p = pair(61);
+    const found = await runUntil(p.clock, p.host.discover());
+    await runUntil(p.clock, p.host.connect(found[0]!));
+    const [a, b] = await runUntil(p.clock, Promise.all([p.host.openObex(), p.host.openObex()]));
+    expect(a.ttp.lsap.localSel).not.toBe(b.ttp.lsap.localSel);
+    const da = payload(71, 9000);
+    const db = payload(72, 7000);
+    await runUntil(p.clock, Promise.all([a.client.put('a.bin', da), b.client.put('b.bin', db)]));
+    const [ga, gb] = await runUntil(
+      p.clock,
+      Promise.all([b.client.get({ name: 'a.bin' }), a.client.get({ name: 'b.bin' })]),
+    );
+    expect(Buffer.from(ga.body).equals(Buffer.from(da))).toBe(true);
+    expect(Buffer.from(gb.body).equals(Buffer.from(db))).toBe(true);
+    expect(p.phone.obexServer!.sessions.length).toBe(2);
+    await runUntil(p.clock, Promise.all([a.close(), b.close()]));
+  });
+
+  for (const [credit, sdu] of [
+    [1, 0],
+    [2, 300],
+    [5, 0],
+  ] as const) {
+    it(`Tiny TP with ${credit} credit(s) and MaxSduSize ${sdu} on the phone, at 9600 baud, window 1`, async () => {
+      const slow = { ...defaultQos(9600), windowSize: 1 };
+      const p = pair(
+        80 + credit,
+        { frameCorruptRate: 0.03 },
+        {
+          phone: { tinyTp: { initialCredit: credit, rxMaxSduSize: sdu }, qos: slow, obexMaxPacket: 512 },
+          host: { tinyTp: { initialCredit: credit, rxMaxSduSize: sdu } },
+        },
+      );
+      const objects = [payload(credit, 2500)];
+      const back = await session(p, objects);
+      expect(Buffer.from(back[0]!).equals(Buffer.from(objects[0]!))).toBe(true);
+      expect(negotiated.get(p)).toMatchObject({ baudRate: 9600, txWindow: 1, txDataSize: 256 });
+      // 2500 bytes in I fields of at most 256 bytes.
+      expect(p.host.station.stats.iFramesSent).toBeGreaterThan(2500 / 256);
+    });
+  }
 });
