@@ -130,6 +130,10 @@ export class IrlapStation {
   private discRequested = false;
   private frmrCondition: IrlapFrame | undefined;
   private retries = 0;
+  /** Line bytes sent since the F-timer last started: the poll only counts once it has left the line. */
+  private txBytes = 0;
+  /** N(S) of frames acknowledged lately: an N(R) naming one of them is stale, not invalid. */
+  private recentlyAcked: number[] = [];
   private fTimer: TimerHandle | undefined;
   private pTimer: TimerHandle | undefined;
   private wdTimer: TimerHandle | undefined;
@@ -408,7 +412,7 @@ export class IrlapStation {
       return;
     }
     if (this.state === 'closing') {
-      if ((f.kind === 'UA' || f.kind === 'DM') && f.pf) this.toNdm('local');
+      if ((f.kind === 'UA' || f.kind === 'DM') && f.pf) this.toNdm(this.closeReason);
       return;
     }
     switch (f.kind) {
@@ -418,10 +422,12 @@ export class IrlapStation {
         // The secondary cannot go on: reset the link by disconnecting (IrLAP §6.7.2).
         this.discRequested = true;
         this.clock.clearTimeout(this.fTimer);
-        this.sendDisc();
         this.frmrSeen = true;
+        this.closeReason = 'frmr';
+        this.sendDisc();
         return;
       case 'RD':
+        this.closeReason = 'peer';
         this.discRequested = true;
         this.clock.clearTimeout(this.fTimer);
         return this.sendDisc();
@@ -439,6 +445,8 @@ export class IrlapStation {
   }
 
   private frmrSeen = false;
+  /** Why the link is being closed, reported once the DISC is answered. */
+  private closeReason: IrlapDisconnectReason = 'local';
 
   private resetPrimary(): void {
     this.discRequested = true;
@@ -535,12 +543,18 @@ export class IrlapStation {
     return true;
   }
 
-  /** Release frames up to N(R); false when N(R) acknowledges a frame never sent. */
+  /**
+   * Release frames up to N(R); false when N(R) acknowledges a frame never sent. A late answer to a poll
+   * the primary already repeated carries an N(R) from before the last acknowledgement: it is ignored.
+   */
   private acknowledge(nr: number): boolean {
     const va = this.unacked.length ? this.unacked[0]!.ns : this.vs;
     const acked = mod8(nr - va);
-    if (acked > this.unacked.length) return false;
-    this.unacked.splice(0, acked);
+    if (acked > this.unacked.length) return this.recentlyAcked.includes(nr);
+    if (acked > 0) {
+      const released = this.unacked.splice(0, acked).map((s) => s.ns);
+      this.recentlyAcked = [...this.recentlyAcked, ...released].slice(-7);
+    }
     return true;
   }
 
@@ -630,7 +644,9 @@ export class IrlapStation {
 
   private startFTimer(fn: () => void): void {
     this.clock.clearTimeout(this.fTimer);
-    this.fTimer = this.clock.setTimeout(fn, this.fTimerMs());
+    const lineMs = (this.txBytes * 10 * 1000) / this.line.baudRate;
+    this.txBytes = 0;
+    this.fTimer = this.clock.setTimeout(fn, this.fTimerMs() + lineMs);
   }
 
   private restartWd(): void {
@@ -707,13 +723,16 @@ export class IrlapStation {
     this.frmrSeen = false;
     this.retries = 0;
     this.gotDataThisTurn = false;
+    this.txBytes = 0;
+    this.recentlyAcked = [];
   }
 
   private toNdm(reason: IrlapDisconnectReason, notify = true): void {
     const wasConnected = this.state === 'nrm-p' || this.state === 'nrm-s' || this.state === 'closing';
     for (const t of [this.fTimer, this.pTimer, this.wdTimer, this.slotTimer]) this.clock.clearTimeout(t);
     this.fTimer = this.pTimer = this.wdTimer = this.slotTimer = undefined;
-    const reasonSeen = this.frmrSeen && reason === 'local' ? 'frmr' : reason;
+    const reasonSeen = reason;
+    this.closeReason = 'local';
     this.state = 'ndm';
     this.line = { baudRate: CONTENTION_BAUD, additionalBofs: 0 };
     this.negotiated = undefined;
@@ -730,6 +749,9 @@ export class IrlapStation {
 
   private emit(f: IrlapFrame): void {
     this.stats.framesOut++;
-    this.options.transmit(encodeIrlapFrame(f), { ...this.line });
+    const bytes = encodeIrlapFrame(f);
+    // BOF, FCS, EOF and extra BOFs; escapes are rare enough to leave to the timer's margin.
+    this.txBytes += bytes.length + 4 + this.line.additionalBofs;
+    this.options.transmit(bytes, { ...this.line });
   }
 }

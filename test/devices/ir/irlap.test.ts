@@ -384,9 +384,11 @@ describe('IrLAP primary station timers (virtual clock)', () => {
     expect(t.sent.at(-1)).toMatchObject({ kind: 'RR', pf: true, command: true });
     const polls = t.sent.length;
     while (t.s.connected && t.clock.runNext());
-    const fTimer = 500 + 200;
-    expect(t.clock.now()).toBe(Math.ceil(3000 / fTimer) * fTimer);
-    expect(t.sent.length - polls).toBe(Math.ceil(3000 / fTimer) - 1);
+    // Each F-timer: the peer's 500 ms turnaround + 200 ms, counted from the end of the 6-byte RR poll.
+    const fTimer = 500 + 200 + (6 * 10 * 1000) / 115200;
+    const expiries = Math.ceil(3000 / 700);
+    expect(t.clock.now()).toBeCloseTo(expiries * fTimer, 6);
+    expect(t.sent.length - polls).toBe(expiries - 1);
     expect(t.reasons).toEqual(['link-timeout']);
   });
 
@@ -396,5 +398,29 @@ describe('IrLAP primary station timers (virtual clock)', () => {
     while (t.clock.runNext());
     await expect(p).rejects.toThrow(/no-answer/);
     expect(t.sent.filter((f) => f.kind === 'SNRM').length).toBe(13);
+  });
+
+  it('a late answer carrying an N(R) from before the last acknowledgement is ignored, not a reset', () => {
+    const t = station();
+    void t.s.connect(0x55).catch(() => undefined);
+    const caddr = (t.sent.at(-1) as { connectionAddress: number }).connectionAddress;
+    const rsp = (f: Partial<IrlapFrame> & { kind: IrlapFrame['kind'] }): void =>
+      t.give({ address: caddr, command: false, pf: true, ...f } as IrlapFrame);
+    rsp({ kind: 'UA', connection: { source: 0x55, destination: 0x11223344, qos: defaultQos() } });
+    t.s.send(Uint8Array.from([1]));
+    t.s.send(Uint8Array.from([2]));
+    rsp({ kind: 'RR', nr: 0 });
+    expect(t.sent.slice(-2)).toMatchObject([
+      { kind: 'I', ns: 0 },
+      { kind: 'I', ns: 1, pf: true },
+    ]);
+    rsp({ kind: 'RR', nr: 2 });
+    t.s.send(Uint8Array.from([3]));
+    expect(t.sent.at(-1)).toMatchObject({ kind: 'I', ns: 2, pf: true });
+    rsp({ kind: 'RR', nr: 0 }); // the answer to an earlier poll, arriving late
+    expect(t.s.connected).toBe(true);
+    expect(t.sent.at(-1)).toMatchObject({ kind: 'I', ns: 2 }); // go back to N(R) 2, not DISC
+    rsp({ kind: 'RR', nr: 6 }); // never sent: a real protocol error
+    expect(t.sent.at(-1)).toMatchObject({ kind: 'DISC' });
   });
 });

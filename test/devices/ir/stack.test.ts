@@ -193,4 +193,16 @@ describe('IrDA stack over a virtual line', () => {
       expect(p.host.station.stats.iFramesSent).toBeGreaterThan(2500 / 256);
     });
   }
+
+  it('the secondary asks to leave with RD; the primary answers DISC and reports the peer as the cause', async () => {
+    const p = pair(91);
+    const found = await runUntil(p.clock, p.host.discover());
+    await runUntil(p.clock, p.host.connect(found[0]!));
+    const reasons: string[] = [];
+    p.host.onDisconnect = (r) => reasons.push(`host:${r}`);
+    p.phone.onDisconnect = (r) => reasons.push(`phone:${r}`);
+    await runUntil(p.clock, p.phone.disconnect());
+    while (p.host.station.role && p.clock.runNext()); // 'closing' until the UA to its DISC
+    expect(reasons.sort()).toEqual(['host:peer', 'phone:peer']);
+  });
 });
