@@ -15,7 +15,7 @@ import {
 } from './ias.js';
 import { IrlmpMux, LSAP_IAS } from './irlmp.js';
 import { HINT1_EXTENSION, HINT1_PDA, HINT2_OBEX, HINT2_TELEPHONY } from './irlap/frame.js';
-import type { IrlapQos } from './irlap/params.js';
+import type { IrlapQos, NegotiatedQos } from './irlap/params.js';
 import {
   IrlapStation,
   type DiscoveredDevice,
@@ -161,7 +161,8 @@ export class IrdaEndpoint {
     return [];
   }
 
-  connect(device: DiscoveredDevice | number): Promise<unknown> {
+  /** IrLAP connection as primary; resolves with what was negotiated. */
+  connect(device: DiscoveredDevice | number): Promise<NegotiatedQos> {
     return this.station.connect(typeof device === 'number' ? device : device.address);
   }
 

@@ -93,7 +93,7 @@ export class IrObexDriver {
           `IrDA: no device${options.nickname ? ` named ${options.nickname}` : ''} answered discovery`,
         );
     }
-    const qos = (await this.endpoint.connect(device)) as NegotiatedQos;
+    const qos = await this.endpoint.connect(device);
     this.session = await this.endpoint.openObex(options.target ? { target: options.target } : {});
     return { device, qos };
   }

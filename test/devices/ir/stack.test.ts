@@ -50,7 +50,7 @@ async function session(p: ReturnType<typeof pair>, objects: Uint8Array[]) {
   const { clock, host } = p;
   const found = await runUntil(clock, host.discover({ nickname: 'Phone-0001', attempts: 20 }));
   expect(found[0]?.info.nickname).toBe('Phone-0001');
-  negotiated.set(p, (await runUntil(clock, host.connect(found[0]!))) as NegotiatedQos);
+  negotiated.set(p, await runUntil(clock, host.connect(found[0]!)));
   const obex = await runUntil(clock, host.openObex());
   const back: Uint8Array[] = [];
   for (const [i, body] of objects.entries()) {
