@@ -462,7 +462,8 @@ export class IrlapStation {
     if (f.address === BROADCAST_CONNECTION_ADDRESS) {
       // Another primary's discovery or a repeated SNRM after our UA was lost.
       if (f.kind === 'SNRM' && f.source === this.peer && f.destination === this.deviceAddress) {
-        this.line = { baudRate: CONTENTION_BAUD, additionalBofs: 0 };
+        // The primary starts over: whatever ran above the old link is gone.
+        this.toNdm('peer');
         this.acceptSnrm(f.source, f.connectionAddress, f.qos);
       } else this.stats.ignored++;
       return;

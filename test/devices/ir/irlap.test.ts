@@ -265,6 +265,19 @@ describe('IrLAP secondary station', () => {
     expect(t.s.role).toBe('secondary');
   });
 
+  it('a repeated SNRM from its primary (our UA was lost) restarts the link and says so upward', () => {
+    const t = station();
+    t.connect();
+    t.give({ kind: 'I', address: 0x42, command: true, pf: true, ns: 0, nr: 0, info: Uint8Array.from([1]) });
+    t.connect();
+    expect(t.reasons).toEqual(['peer']);
+    expect(t.sent.filter((f) => f.kind === 'UA').length).toBe(2);
+    expect(t.s.connected).toBe(true);
+    // Sequence numbers start again from 0.
+    t.give({ kind: 'I', address: 0x42, command: true, pf: true, ns: 0, nr: 0, info: Uint8Array.from([2]) });
+    expect(t.received.map((d) => d[0])).toEqual([1, 2]);
+  });
+
   it('takes in-sequence I frames, answers out-of-sequence ones with REJ N(R) (§6.8)', () => {
     const t = station();
     t.connect();
