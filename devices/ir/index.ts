@@ -1,0 +1,14 @@
+export { IrDeviceTwin } from './ir-twin.js';
+export type { IrDeviceTwinOptions, IrTwinEvent } from './ir-twin.js';
+export { DEFAULT_OBEX_LSAP, IrdaEndpoint, ttpTransport } from './endpoint.js';
+export type { IrFrameDirection, IrdaEndpointOptions, IrdaEndpointStats, ObexSession } from './endpoint.js';
+export { CONTENTION_BAUD, DEFAULT_TIMING, IrlapStation } from './irlap/station.js';
+export type { DiscoveredDevice, IrlapDisconnectReason, IrlapTiming } from './irlap/station.js';
+export { defaultQos, negotiate } from './irlap/params.js';
+export type { IrlapQos, NegotiatedQos } from './irlap/params.js';
+export { SirDeframer, fcs16, sirWrap } from './sir.js';
+export { ObexClient, ObexError } from './obex/client.js';
+export type { ObexGetResult } from './obex/client.js';
+export { ObexObjectStore, ObexServer } from './obex/server.js';
+export type { ObexObject, ObexServerOptions } from './obex/server.js';
+export { HI, OP, RSP } from './obex/packet.js';
