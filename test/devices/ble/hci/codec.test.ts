@@ -246,7 +246,10 @@ describe('HCI codec properties', () => {
 
 function mutate(b: Buffer, rand: () => number): Buffer {
   const op = Math.floor(rand() * 4);
-  if (op === 0 && b.length > 0) b[Math.floor(rand() * b.length)] ^= 1 << Math.floor(rand() * 8);
+  if (op === 0 && b.length > 0) {
+    const at = Math.floor(rand() * b.length);
+    b[at] = b[at]! ^ (1 << Math.floor(rand() * 8));
+  }
   if (op === 1) return b.subarray(0, Math.floor(rand() * b.length));
   if (op === 2) return Buffer.concat([b, Buffer.from([Math.floor(rand() * 256)])]);
   if (op === 3 && b.length > 3) b[3] = Math.floor(rand() * 256);
