@@ -90,6 +90,7 @@ export class Link {
   private immediate: NodeJS.Immediate | undefined;
   private supervision: TimerHandle | undefined;
   private anchor: number;
+  private abandoned = false;
   closed = false;
 
   constructor(
@@ -121,10 +122,24 @@ export class Link {
     this.schedule();
   }
 
+  /**
+   * One end forgot the link without telling the other (controller reset or power off): nothing more
+   * crosses, and the other end finds out by supervision timeout.
+   */
+  abandon(): void {
+    this.abandoned = true;
+    this.queue = [];
+    this.reassess();
+  }
+
+  private usable(): boolean {
+    return !this.abandoned && this.air.canHear(this.central, this.peripheral);
+  }
+
   /** The radio conditions changed: resume delivery or start the supervision timer. */
   reassess(): void {
     if (this.closed) return;
-    if (this.air.canHear(this.central, this.peripheral)) {
+    if (this.usable()) {
       this.air.clock.clearTimeout(this.supervision);
       this.supervision = undefined;
       this.schedule();
@@ -178,7 +193,7 @@ export class Link {
 
   private connectionEvent(): void {
     if (this.closed) return;
-    if (!this.air.canHear(this.central, this.peripheral)) {
+    if (!this.usable()) {
       this.reassess();
       return;
     }

@@ -536,7 +536,7 @@ export class VirtualController extends EventEmitter implements AirRadio {
     this.air.stopAdvertising(this);
     this.scan.enabled = false;
     this.initiate = undefined;
-    for (const conn of this.connections.values()) conn.link.close();
+    for (const conn of this.connections.values()) conn.link.abandon();
     this.connections.clear();
     this.inbox = [];
     this.outbox = [];

@@ -101,6 +101,9 @@ export function loadBleno(target: VirtualController | string | HciTarget): Bleno
     );
   const saved = new Map(own().map((k) => [k, require.cache[k]!]));
   for (const k of saved.keys()) delete require.cache[k];
+  // Every copy adds one SIGINT and one exit listener to the process when it initialises (to disconnect
+  // on the way out): many phones are expected, not a leak.
+  process.setMaxListeners(process.getMaxListeners() + 1);
   try {
     return withHciTarget(t, () => require(entry) as Bleno);
   } finally {
