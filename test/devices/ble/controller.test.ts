@@ -87,9 +87,11 @@ describe('virtual controller: HCI commands (Vol 4 Part E 7)', () => {
     for (const op of burst) hostA.write(Buffer.from([1, op & 0xff, op >> 8, 0]));
     const events = await hostA.eventCount(burst.length);
     expect(events.map((e) => (e.name === 'CommandComplete' ? e.commandOpcode : -1))).toEqual(burst);
-    const addr = events[1]!.name === 'CommandComplete' ? events[1].returnParameters : Buffer.alloc(0);
+    const params = (e: HciEvent | undefined) =>
+      e?.name === 'CommandComplete' ? e.returnParameters : Buffer.alloc(0);
+    const addr = params(events[1]);
     expect(addr).toEqual(h('00 0a00000000c0'));
-    const buf = events[2]!.name === 'CommandComplete' ? events[2].returnParameters : Buffer.alloc(0);
+    const buf = params(events[2]);
     expect(buf).toEqual(h('00 1b00 08')); // 27-octet LE ACL buffers, 8 of them
   });
 
