@@ -92,7 +92,9 @@ export function createNoble(target: VirtualController | string | HciTarget): Nob
 /** A fresh bleno (its own module instances, hence its own Hci, GATT server and management socket). */
 export function loadBleno(target: VirtualController | string | HciTarget): Bleno {
   installHciSocketSeam();
-  const t = toTarget(target);
+  const base = toTarget(target);
+  // bleno's GATT server throws on malformed ATT requests: its virtual sockets get the ATT guard.
+  const t: HciTarget = base.kind === 'virtual' ? { ...base, attGuard: true } : base;
   const entry = require.resolve('@abandonware/bleno');
   const root = path.dirname(entry) + path.sep;
   const own = () =>

@@ -5,7 +5,7 @@
 import type { VirtualController } from '../controller.js';
 
 export type HciTarget =
-  | { kind: 'virtual'; controller: VirtualController; devId: number }
+  | { kind: 'virtual'; controller: VirtualController; devId: number; attGuard?: boolean }
   | { kind: 'native'; devId: number }
   | { kind: 'usb'; vid: number; pid: number };
 

@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { HostChannel } from '../controller.js';
+import { AttGuard } from './att-guard.js';
 import type { VirtualController } from '../controller.js';
 import {
   MGMT_EV_CMD_COMPLETE,
@@ -87,6 +88,7 @@ export class BluetoothHciSocket extends EventEmitter {
   private native: NativeSocket | undefined;
   private filter: { typeMask: number; eventMask: [number, number]; opcode: number } | undefined;
   private started = false;
+  private guard: AttGuard | undefined;
 
   constructor() {
     super();
@@ -189,6 +191,9 @@ export class BluetoothHciSocket extends EventEmitter {
 
   private bindVirtual(controller: VirtualController, devId: number): number {
     this.controller = controller;
+    if (this.target?.kind === 'virtual' && this.target.attGuard) {
+      this.guard = new AttGuard((h4) => this.write(h4));
+    }
     return virtualDevId(controller) ?? devId;
   }
 
@@ -228,7 +233,13 @@ export class BluetoothHciSocket extends EventEmitter {
 
   private deliver(h4: Buffer): void {
     if (!this.started || !this.passes(h4)) return;
-    this.emit('data', Buffer.from(h4));
+    if (this.guard) this.guard.inbound(Buffer.from(h4), (p) => this.emit('data', p));
+    else this.emit('data', Buffer.from(h4));
+  }
+
+  /** Bad ATT requests the guard answered for bleno (undefined when the socket has no guard). */
+  get attGuardStats(): AttGuard['stats'] | undefined {
+    return this.guard?.stats;
   }
 
   private writeMgmt(packet: Buffer): void {

@@ -4,54 +4,12 @@ import { Air } from '../../../devices/ble/air.js';
 import { VirtualController } from '../../../devices/ble/controller.js';
 import { HciStatus, Opcode } from '../../../devices/ble/hci/constants.js';
 import { leEncrypt } from '../../../devices/ble/hci/crypto.js';
-import { decodeEvent, type HciEvent } from '../../../devices/ble/hci/events.js';
+import type { HciEvent } from '../../../devices/ble/hci/events.js';
 import { encodeCommand, parseH4 } from '../../../devices/ble/hci/packets.js';
-import { BluetoothHciSocket, withHciTarget } from '../../../devices/ble/seam/socket.js';
-import { registerVirtualController } from '../../../devices/ble/seam/registry.js';
+import { RawHost } from './raw-host.js';
 import { mulberry32 } from '../../../devices/serial/faults.js';
 
 const h = (s: string) => Buffer.from(s.replace(/\s/g, ''), 'hex');
-
-/** A raw host on the seam's socket: writes H4 packets and collects the decoded events. */
-class RawHost {
-  readonly socket: BluetoothHciSocket;
-  readonly events: HciEvent[] = [];
-  readonly acl: Buffer[] = [];
-  private waiters: (() => void)[] = [];
-
-  constructor(readonly controller: VirtualController) {
-    const devId = registerVirtualController(controller);
-    this.socket = withHciTarget({ kind: 'virtual', controller, devId }, () => new BluetoothHciSocket());
-    this.socket.on('data', (d: Buffer) => {
-      const framed = parseH4(d);
-      if (!framed.ok) throw new Error(`controller sent an unframed packet ${d.toString('hex')}`);
-      if (framed.packet.type === 'event') {
-        const ev = decodeEvent(framed.packet.code, framed.packet.params);
-        if (!ev.ok)
-          throw new Error(`controller sent an undecodable event ${d.toString('hex')}: ${ev.reason}`);
-        this.events.push(ev.event);
-      } else this.acl.push(d);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.socket.bindRaw(devId);
-    this.socket.start();
-  }
-
-  write(bytes: Buffer): void {
-    this.socket.write(bytes);
-  }
-
-  /** Wait until `n` events have arrived in total. */
-  async eventCount(n: number): Promise<HciEvent[]> {
-    while (this.events.length < n) await new Promise<void>((r) => this.waiters.push(r));
-    return this.events;
-  }
-
-  /** Let the controller's queue drain. */
-  async settle(): Promise<void> {
-    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-  }
-}
 
 /** Two controllers on one air, each with a raw host that has enabled LE events as noble and bleno do. */
 async function bench(clock: Clock = new VirtualClock()) {
