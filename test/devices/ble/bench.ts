@@ -3,7 +3,7 @@
  * phone) on one and unmodified noble (central, the POS) on the other, loaded through the seam.
  */
 import type { EventEmitter } from 'node:events';
-import { VirtualClock } from '../../../firmware-sim/clock.js';
+import { SystemClock, VirtualClock, type Clock } from '../../../firmware-sim/clock.js';
 import { Air } from '../../../devices/ble/air.js';
 import { VirtualController, type TraceRecord } from '../../../devices/ble/controller.js';
 import { createNoble, loadBleno, type Bleno, type Noble } from '../../../devices/ble/seam/install.js';
@@ -18,7 +18,7 @@ export const NOTIFY_CHR = '7d2e0005f3c84a8b9b1e2b6c1a4e5d01';
 export type Peripheral = import('@abandonware/noble').Peripheral;
 
 export interface BleBench {
-  clock: VirtualClock;
+  clock: Clock;
   air: Air;
   phone: VirtualController;
   pos: VirtualController;
@@ -48,8 +48,10 @@ export function once<T extends unknown[]>(
   });
 }
 
-export async function startBleBench(options: { phoneAt?: { x: number; y: number } } = {}): Promise<BleBench> {
-  const clock = new VirtualClock();
+export async function startBleBench(
+  options: { phoneAt?: { x: number; y: number }; wallClock?: boolean } = {},
+): Promise<BleBench> {
+  const clock = options.wallClock ? new SystemClock() : new VirtualClock();
   const air = new Air({ clock });
   const phone = new VirtualController({
     air,

@@ -159,6 +159,114 @@ const acl = (handle: number, pb: number, data: Buffer) => {
   return Buffer.concat([head, data]);
 };
 
+describe('virtual controller: connection procedures', () => {
+  it('LE Connection Update: Command Status, then LE Connection Update Complete (3E/03) on both sides', async () => {
+    const { hostA, hostB } = await bench();
+    const { handleA, handleB } = await connect(hostA, hostB);
+    hostA.write(
+      encodeCommand({
+        name: 'LeConnectionUpdate',
+        connectionHandle: handleA,
+        connectionIntervalMin: 0x28,
+        connectionIntervalMax: 0x30,
+        maxLatency: 2,
+        supervisionTimeout: 0x100,
+        minCeLength: 0,
+        maxCeLength: 0,
+      }),
+    );
+    const [, , status, updateA] = await hostA.eventCount(4);
+    const [, , updateB] = await hostB.eventCount(3);
+    expect(status).toMatchObject({
+      name: 'CommandStatus',
+      status: 0,
+      commandOpcode: Opcode.LeConnectionUpdate,
+    });
+    const expected = {
+      name: 'LeConnectionUpdateComplete',
+      status: 0,
+      connectionInterval: 0x30,
+      peripheralLatency: 2,
+      supervisionTimeout: 0x100,
+    };
+    expect(updateA).toEqual({ ...expected, connectionHandle: handleA });
+    expect(updateB).toEqual({ ...expected, connectionHandle: handleB });
+  });
+
+  it('Read RSSI on a connection gives the air model value (2 m: -46 dBm)', async () => {
+    const { hostA, hostB } = await bench();
+    const { handleA } = await connect(hostA, hostB);
+    hostA.write(encodeCommand({ name: 'ReadRssi', handle: handleA }));
+    const [, , ev] = await hostA.eventCount(3);
+    const rp = ev?.name === 'CommandComplete' ? ev.returnParameters : Buffer.alloc(0);
+    expect(rp.readUInt8(0)).toBe(0);
+    expect(rp.readUInt16LE(1)).toBe(handleA);
+    expect(rp.readInt8(3)).toBe(-46); // 0 dBm − (40 + 20·log10 2)
+  });
+
+  it('LTK Negative Reply: the central gets Encryption Change with 0x06 PIN or Key Missing', async () => {
+    const { hostA, hostB } = await bench();
+    const { handleA, handleB } = await connect(hostA, hostB);
+    const rand = h('0102030405060708');
+    hostA.write(
+      encodeCommand({
+        name: 'LeEnableEncryption',
+        connectionHandle: handleA,
+        randomNumber: rand,
+        encryptedDiversifier: 0x1234,
+        longTermKey: Buffer.alloc(16, 7),
+      }),
+    );
+    const [, , request] = await hostB.eventCount(3);
+    expect(request).toEqual({
+      name: 'LeLongTermKeyRequest',
+      connectionHandle: handleB,
+      randomNumber: rand,
+      encryptedDiversifier: 0x1234,
+    });
+    hostB.write(encodeCommand({ name: 'LeLongTermKeyRequestNegativeReply', connectionHandle: handleB }));
+    const events = await hostA.eventCount(4);
+    expect(events[3]).toEqual({
+      name: 'EncryptionChange',
+      status: HciStatus.PinOrKeyMissing,
+      connectionHandle: handleA,
+      encryptionEnabled: 0,
+    });
+  });
+
+  it('different keys on the two sides: both ends lose the link with 0x3D MIC Failure', async () => {
+    const { hostA, hostB } = await bench();
+    const { handleA, handleB } = await connect(hostA, hostB);
+    hostA.write(
+      encodeCommand({
+        name: 'LeEnableEncryption',
+        connectionHandle: handleA,
+        randomNumber: Buffer.alloc(8),
+        encryptedDiversifier: 0,
+        longTermKey: Buffer.alloc(16, 1),
+      }),
+    );
+    await hostB.eventCount(3);
+    hostB.write(
+      encodeCommand({
+        name: 'LeLongTermKeyRequestReply',
+        connectionHandle: handleB,
+        longTermKey: Buffer.alloc(16, 2),
+      }),
+    );
+    await hostA.eventCount(4);
+    await hostB.settle();
+    expect(hostA.events.at(-1)).toMatchObject({
+      name: 'DisconnectionComplete',
+      reason: HciStatus.ConnectionTerminatedDueToMicFailure,
+    });
+    expect(hostB.events.at(-1)).toMatchObject({
+      name: 'DisconnectionComplete',
+      reason: HciStatus.ConnectionTerminatedDueToMicFailure,
+    });
+  });
+});
+
 describe('virtual controller: ACL data and flow control', () => {
   it('every ACL packet from the host gets one Number Of Completed Packets; the peer host receives PB 0b10 then 0b01', async () => {
     const { hostA, hostB } = await bench();

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { VirtualClock } from '../../../firmware-sim/clock.js';
 import { HciStatus } from '../../../devices/ble/hci/constants.js';
 import {
   NOTIFY_CHR,
@@ -127,9 +128,9 @@ describe('unmodified noble (central) and bleno (peripheral) over two virtual con
     bench.phone.moveTo({ x: 5000, y: 0 });
     expect(bench.air.canHear(bench.phone, bench.pos)).toBe(false);
     // noble's default supervision timeout is 0x2a × 10 ms; nothing happens before it has passed.
-    bench.clock.advance(410);
+    (bench.clock as VirtualClock).advance(410);
     expect(bench.pos.listConnections()).toHaveLength(1);
-    bench.clock.advance(20);
+    (bench.clock as VirtualClock).advance(20);
     await Promise.all([nobleSide, blenoSide]);
     expect(
       packets(bench.traces.pos, 'toHost').some((h) =>
@@ -149,12 +150,22 @@ describe('unmodified noble (central) and bleno (peripheral) over two virtual con
     await p.connectAsync();
     const nobleSide = once(p, 'disconnect');
     bench.phone.powerOff();
-    bench.clock.advance(430);
+    (bench.clock as VirtualClock).advance(430);
     await nobleSide;
     expect(
       packets(bench.traces.pos, 'toHost').some((h) =>
         disconnectionComplete(HciStatus.ConnectionTimeout).test(h),
       ),
     ).toBe(true);
+  });
+
+  it('on the wall clock, with link-layer PDUs paced on connection events: pair and encrypted read', async () => {
+    bench = await startBleBench({ wallClock: true });
+    const p = await discoverPhone(bench);
+    await p.connectAsync();
+    const { characteristics } = await p.discoverSomeServicesAndCharacteristicsAsync([SERVICE], [SECURE_CHR]);
+    expect((await characteristics[0]!.readAsync()).toString()).toBe('user-0042');
+    expect(bench.pos.listConnections()[0]?.encrypted).toBe(true);
+    await p.disconnectAsync();
   });
 });
