@@ -261,6 +261,12 @@ export class Air {
       if (link.central === radio || link.peripheral === radio) link.reassess();
   }
 
+  /** Stop every timer of the air (advertising, connection events, supervision): the bench is shutting down. */
+  close(): void {
+    for (const radio of [...this.advertisingTimers.keys()]) this.stopAdvertising(radio);
+    for (const link of [...this.links]) link.close();
+  }
+
   setFaults(faults: AirFaults): void {
     const rate = faults.dropRate;
     if (rate !== undefined && !(rate >= 0 && rate <= 1)) {

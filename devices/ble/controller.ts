@@ -177,6 +177,15 @@ export class VirtualController extends EventEmitter implements AirRadio {
     this.air.changed();
   }
 
+  /** Remove the controller from the bench: powered off, off the air, hosts detached. */
+  close(): void {
+    this.powerOff();
+    this.air.detach(this);
+    this.channels.clear();
+    if (this.pump) clearImmediate(this.pump);
+    this.pump = undefined;
+  }
+
   moveTo(position: Position): void {
     this.position = { ...position };
     this.air.changed();

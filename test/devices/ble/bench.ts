@@ -134,8 +134,9 @@ export async function startBleBench(
       noble.removeAllListeners('discover');
       await noble.stopScanningAsync().catch(() => undefined);
       bleno.stopAdvertising();
-      phone.powerOff();
-      pos.powerOff();
+      phone.close();
+      pos.close();
+      air.close();
       unregisterVirtualController(phone);
       unregisterVirtualController(pos);
     },
