@@ -35,4 +35,4 @@ export {
 } from './seam/registry.js';
 export type { HciTarget } from './seam/registry.js';
 export { BluetoothHciSocket, withHciTarget } from './seam/socket.js';
-export { AttGuard } from './seam/att-guard.js';
+export { BlenoGuard } from './seam/bleno-guard.js';

@@ -93,8 +93,8 @@ export function createNoble(target: VirtualController | string | HciTarget): Nob
 export function loadBleno(target: VirtualController | string | HciTarget): Bleno {
   installHciSocketSeam();
   const base = toTarget(target);
-  // bleno's GATT server throws on malformed ATT requests: its virtual sockets get the ATT guard.
-  const t: HciTarget = base.kind === 'virtual' ? { ...base, attGuard: true } : base;
+  // bleno throws on malformed ATT requests and out-of-order SMP: its virtual sockets get the guard.
+  const t: HciTarget = base.kind === 'virtual' ? { ...base, blenoGuard: true } : base;
   const entry = require.resolve('@abandonware/bleno');
   const root = path.dirname(entry) + path.sep;
   const own = () =>

@@ -5,7 +5,7 @@
 import type { VirtualController } from '../controller.js';
 
 export type HciTarget =
-  | { kind: 'virtual'; controller: VirtualController; devId: number; attGuard?: boolean }
+  | { kind: 'virtual'; controller: VirtualController; devId: number; blenoGuard?: boolean }
   | { kind: 'native'; devId: number }
   | { kind: 'usb'; vid: number; pid: number };
 

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { HostChannel } from '../controller.js';
-import { AttGuard } from './att-guard.js';
+import { BlenoGuard } from './bleno-guard.js';
 import type { VirtualController } from '../controller.js';
 import {
   MGMT_EV_CMD_COMPLETE,
@@ -88,7 +88,7 @@ export class BluetoothHciSocket extends EventEmitter {
   private native: NativeSocket | undefined;
   private filter: { typeMask: number; eventMask: [number, number]; opcode: number } | undefined;
   private started = false;
-  private guard: AttGuard | undefined;
+  private guard: BlenoGuard | undefined;
 
   constructor() {
     super();
@@ -191,8 +191,8 @@ export class BluetoothHciSocket extends EventEmitter {
 
   private bindVirtual(controller: VirtualController, devId: number): number {
     this.controller = controller;
-    if (this.target?.kind === 'virtual' && this.target.attGuard) {
-      this.guard = new AttGuard((h4) => this.write(h4));
+    if (this.target?.kind === 'virtual' && this.target.blenoGuard) {
+      this.guard = new BlenoGuard((h4) => this.write(h4));
     }
     return virtualDevId(controller) ?? devId;
   }
@@ -238,7 +238,7 @@ export class BluetoothHciSocket extends EventEmitter {
   }
 
   /** Bad ATT requests the guard answered for bleno (undefined when the socket has no guard). */
-  get attGuardStats(): AttGuard['stats'] | undefined {
+  get guardStats(): BlenoGuard['stats'] | undefined {
     return this.guard?.stats;
   }
 

@@ -48,12 +48,12 @@ async function rawCentral(b: BleBench) {
   if (complete?.name !== 'LeConnectionComplete' || complete.status !== 0)
     throw new Error('no connection to the phone');
   const handle = complete.connectionHandle;
-  /** Send one ATT PDU and wait for the next ATT PDU from the phone. */
-  const request = async (pdu: Buffer): Promise<Buffer> => {
+  /** Send one ATT (or other L2CAP channel's) PDU and wait for the next PDU from the phone. */
+  const request = async (pdu: Buffer, cid = ATT_CID): Promise<Buffer> => {
     const before = host.acl.length;
     const l2cap = Buffer.alloc(4);
     l2cap.writeUInt16LE(pdu.length, 0);
-    l2cap.writeUInt16LE(ATT_CID, 2);
+    l2cap.writeUInt16LE(cid, 2);
     const data = Buffer.concat([l2cap, pdu]);
     // Fragment to the controller's 27-octet buffers as a host must.
     for (let at = 0; at < data.length; at += controller.aclBufferLength) {
@@ -66,7 +66,7 @@ async function rawCentral(b: BleBench) {
     }
     await host.aclCount(before + 1);
     const rsp = host.acl[before]!;
-    expect(rsp.readUInt16LE(7)).toBe(ATT_CID);
+    expect(rsp.readUInt16LE(7)).toBe(cid);
     return rsp.subarray(9);
   };
   return { controller, host, request };
@@ -116,10 +116,29 @@ describe('bleno GATT server over the virtual controller: bad ATT requests', () =
     expect(errors).toBeGreaterThan(0);
     const socket = (
       bench.bleno as unknown as {
-        _bindings: { _hci: { _socket: { attGuardStats?: { invalidPdu: number } } } };
+        _bindings: { _hci: { _socket: { guardStats?: { invalidPdu: number } } } };
       }
     )._bindings._hci._socket;
-    expect(socket.attGuardStats?.invalidPdu).toBeGreaterThan(0);
+    expect(socket.guardStats?.invalidPdu).toBeGreaterThan(0);
+    unregisterVirtualController(controller);
+  });
+});
+
+describe('bleno SMP over the virtual controller: unexpected messages', () => {
+  const SMP = 0x0006;
+  it('get Pairing Failed (Vol 3 Part H 3.5.5): out of sequence 0x08, wrong length 0x0A, not for a responder 0x07', async () => {
+    bench = await startBleBench();
+    const { controller, request } = await rawCentral(bench);
+    // Pairing Confirm before any Pairing Request (bleno would throw on it).
+    expect(await request(Buffer.concat([Buffer.from([0x03]), Buffer.alloc(16)]), SMP)).toEqual(
+      Buffer.from([0x05, 0x08]),
+    );
+    expect(await request(Buffer.from([0x01, 0x03, 0x00]), SMP)).toEqual(Buffer.from([0x05, 0x0a]));
+    // Security Request is sent by peripherals, never to them.
+    expect(await request(Buffer.from([0x0b, 0x01]), SMP)).toEqual(Buffer.from([0x05, 0x07]));
+    // A well-formed Pairing Request still gets bleno's own Pairing Response.
+    const rsp = await request(Buffer.from([0x01, 0x03, 0x00, 0x01, 0x10, 0x00, 0x01]), SMP);
+    expect(rsp[0]).toBe(0x02);
     unregisterVirtualController(controller);
   });
 });
