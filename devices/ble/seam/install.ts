@@ -11,12 +11,11 @@
  * set, with the target bound while its sockets are constructed: one bleno per emulated peripheral, all in
  * one thread and on the bench's clock (see docs/BLE.md for why not worker threads).
  */
-import { createHook } from 'node:async_hooks';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
 import type { VirtualController } from '../controller.js';
 import { parseBleTransport, registerVirtualController, type HciTarget } from './registry.js';
-import { BluetoothHciSocket, withHciTarget } from './socket.js';
+import { BluetoothHciSocket, setUnrefPollTimers, withHciTarget } from './socket.js';
 
 const require = createRequire(import.meta.url);
 
@@ -24,8 +23,6 @@ export type Noble = typeof import('@abandonware/noble');
 export type Bleno = typeof import('@abandonware/bleno');
 
 let installed = false;
-/** Both stacks poll isDevUp() with this period. */
-const POLL_MS = 1000;
 
 function cacheEntry(file: string, exports: unknown): NodeJS.Module {
   const m = new Module(file) as NodeJS.Module & { filename: string; loaded: boolean; paths: string[] };
@@ -50,25 +47,8 @@ export function installHciSocketSeam(options: { unrefPollTimers?: boolean } = {}
     );
   }
   require.cache[file] = cacheEntry(file, BluetoothHciSocket);
-  if (options.unrefPollTimers ?? true) unrefPollTimers();
+  setUnrefPollTimers(options.unrefPollTimers ?? true);
   installed = true;
-}
-
-/**
- * Both stacks poll isDevUp() every second forever with a plain setTimeout. Unreferencing those timers
- * lets a test or bench process end when its work is done.
- */
-function unrefPollTimers(): void {
-  createHook({
-    init(_id, type, _trigger, resource) {
-      if (type !== 'Timeout') return;
-      const t = resource as { _idleTimeout?: number; unref?: () => void };
-      // noble's pollIsDevUp is an anonymous prototype function: recognise it by delay and caller.
-      if (t._idleTimeout !== POLL_MS) return;
-      const stack = new Error().stack ?? '';
-      if (/pollIsDevUp/.test(stack) && /@abandonware[\\/](noble|bleno)/.test(stack)) t.unref?.();
-    },
-  }).enable();
 }
 
 function toTarget(target: VirtualController | string | HciTarget): HciTarget {

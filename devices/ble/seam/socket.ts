@@ -5,6 +5,7 @@
  * `withHciTarget`) or else by the device id given to bindRaw/bindUser. Like the native module it emits
  * exactly one H4 packet per `data` event, applies the kernel's hci_filter, and reports errors as `error`.
  */
+import { createHook } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { HostChannel } from '../controller.js';
@@ -66,6 +67,39 @@ function loadNative(kind: 'native' | 'usb'): NativeCtor {
 }
 
 let currentTarget: HciTarget | undefined;
+
+/** Both stacks poll isDevUp() with this period, for ever. */
+const POLL_MS = 1000;
+let unrefPolls = false;
+
+/**
+ * noble and bleno call `setTimeout(poll, 1000)` right after each isDevUp(); a timer nobody can reach
+ * keeps a finished test or bench process alive. isDevUp() arms this hook for the rest of the current
+ * synchronous run (until the next microtask), and the hook unreferences that one timer. Armed only for
+ * that instant, so promise hooks do not slow the process the rest of the time.
+ */
+const pollHook = createHook({
+  init(_id, type, _trigger, resource) {
+    if (type !== 'Timeout') return;
+    const t = resource as { _idleTimeout?: number; unref?: () => void };
+    if (t._idleTimeout !== POLL_MS) return;
+    const stack = new Error().stack ?? '';
+    if (/pollIsDevUp/.test(stack) && /@abandonware[\\/](noble|bleno)/.test(stack)) {
+      t.unref?.();
+      pollHook.disable();
+    }
+  },
+});
+
+export function setUnrefPollTimers(on: boolean): void {
+  unrefPolls = on;
+}
+
+function armPollUnref(): void {
+  if (!unrefPolls) return;
+  pollHook.enable();
+  queueMicrotask(() => pollHook.disable());
+}
 
 /** Run `fn` with every socket constructed during it bound to `target` (noble's and bleno's constructors). */
 export function withHciTarget<T>(target: HciTarget, fn: () => T): T {
@@ -149,6 +183,7 @@ export class BluetoothHciSocket extends EventEmitter {
   }
 
   isDevUp(): boolean {
+    armPollUnref();
     if (this.native) return this.native.isDevUp();
     return this.controller?.powered ?? false;
   }
