@@ -143,7 +143,8 @@ export class VirtualClock implements Clock {
       if (this.queue.length === 0) return;
       const idle = performance.now() - this.lastTouch;
       if (idle >= quiet) this.runNext();
-      if (this.queue.length > 0) {
+      // A timer that ran may have scheduled another and with it a pump: one pump chain only.
+      if (this.queue.length > 0 && !this.pump) {
         this.pump = setTimeout(tick, Math.max(1, quiet - Math.max(0, performance.now() - this.lastTouch)));
         this.pump.unref();
       }
