@@ -8,6 +8,7 @@ import type { FaultSettings } from '../serial/faults.js';
 import type { LineSettings } from '../serial/line.js';
 import { EmulatedSerialPort, type SerialCaptureSink } from '../serial/port.js';
 import { IrdaEndpoint, type IrFrameDirection } from './endpoint.js';
+import { IrFrameFaultInjector, type IrFrameFaults } from './frame-faults.js';
 import { defaultQos } from './irlap/params.js';
 import type { IrlapTiming } from './irlap/station.js';
 import { ObexServer, type ObexObjectStore, type ObexServerOptions } from './obex/server.js';
@@ -22,6 +23,8 @@ export interface IrDeviceTwinOptions {
   /** Highest speed offered in negotiation (default 115200). */
   maxBaud?: number;
   faults?: FaultSettings;
+  /** Whole frames corrupted or lost, both ways (on top of any byte-level `faults`). */
+  frameFaults?: IrFrameFaults;
   seed?: number;
   /** Raw serial bytes, as on the host's port. */
   capture?: SerialCaptureSink;
@@ -46,12 +49,14 @@ export class IrDeviceTwin {
   readonly endpoint: IrdaEndpoint;
   readonly obex: ObexServer;
   readonly nickname: string;
+  readonly frameFaults: IrFrameFaultInjector;
   private tx: Promise<void> = Promise.resolve();
   private pendingWrites = 0;
   private readonly listeners = new Set<(e: IrTwinEvent) => void>();
 
   constructor(options: IrDeviceTwinOptions) {
     this.nickname = options.nickname;
+    this.frameFaults = new IrFrameFaultInjector(options.frameFaults ?? {}, options.seed ?? 1);
     this.port = new EmulatedSerialPort({
       name: options.name,
       runtimeDir: options.runtimeDir,
@@ -88,7 +93,7 @@ export class IrDeviceTwin {
     // Pulled out of the beam (or the dongle unplugged): the link is gone at once, as on a real device.
     this.port.on('unplugged', () => this.endpoint.station.reset('link-timeout'));
     this.port.on('data', (bytes) => {
-      this.endpoint.receive(bytes);
+      this.endpoint.receive(this.frameFaults.inbound(bytes));
       this.followSpeed();
     });
   }
@@ -147,7 +152,9 @@ export class IrDeviceTwin {
   }
 
   /** Frames go out in order; a speed change waits until the frames before it have left the line. */
-  private transmit(bytes: Uint8Array, baudRate: number): void {
+  private transmit(frame: Uint8Array, baudRate: number): void {
+    const bytes = this.frameFaults.outbound(frame);
+    if (!bytes) return;
     this.pendingWrites++;
     this.tx = this.tx
       .then(async () => {

@@ -13,6 +13,8 @@ import { benchRuntimeDir, removeBenchRecord, writeBenchRecord } from './registry
 import { RealInputDevice, RealPcscDevice, RealSerialDevice } from './real-device.js';
 import { createScannerTwin } from './scanner-device.js';
 import { createUimTwin } from './uim-device.js';
+import { createIrTwin } from './ir-device.js';
+import { createPhoneTwin } from './phone-device.js';
 
 /** How long a device may take to become usable (a card to be taken by pcscd) before the bench gives up. */
 const READY_TIMEOUT_MS = 10_000;
@@ -73,8 +75,32 @@ async function createDevice(
         runtimeDir: ctx.runtimeDir,
       });
     }
+    if (t.kind === 'phone') {
+      return createPhoneTwin({
+        name: role.role,
+        profile: t.profile,
+        options: t.options,
+        transportText: role.transportText,
+        clock: ctx.clock,
+        runtimeDir: ctx.runtimeDir,
+        faults: role.faults,
+        capture: role.capture ? ctx.capture : undefined,
+      });
+    }
+    if (t.kind === 'ir') {
+      return createIrTwin({
+        name: role.role,
+        nickname: t.profile,
+        options: t.options,
+        transportText: role.transportText,
+        clock: ctx.clock,
+        runtimeDir: ctx.runtimeDir,
+        faults: role.faults,
+        capture: role.capture ? ctx.capture : undefined,
+      });
+    }
     throw new Error(
-      `role "${role.role}": no emulated "${t.kind}" yet (emu:scanner/<profile> and emu:uim/<profile> are)`,
+      `role "${role.role}": no emulated "${t.kind}" (emu:scanner/<profile>, emu:uim/<profile>, emu:phone/<profile> and emu:ir/<nickname> are)`,
     );
   }
   if (t.scheme === 'serial') return new RealSerialDevice(role.role, t, role.transportText);

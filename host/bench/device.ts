@@ -21,6 +21,10 @@ export interface DeviceSummary {
   transport: string;
   emulated: boolean;
   endpoint: DeviceEndpoint;
+  /** Further ports of the same device (a phone's `ir` port…), by name. */
+  endpoints?: Record<string, DeviceEndpoint>;
+  /** A phone's subscriber number. */
+  msisdn?: string;
 }
 
 /** A bench event, streamed on the control API's WebSocket and written to transcripts. */

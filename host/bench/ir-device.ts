@@ -8,6 +8,7 @@ import type { Clock } from '../../firmware-sim/clock.js';
 import { IrDeviceTwin, type IrTwinEvent } from '../../devices/ir/ir-twin.js';
 import { BAUD_RATES } from '../../devices/ir/irlap/params.js';
 import type { ObexServerOptions } from '../../devices/ir/obex/server.js';
+import type { IrFrameFaults } from '../../devices/ir/frame-faults.js';
 import type { SerialCaptureSink } from '../../devices/serial/port.js';
 import type { IrFrameDirection } from '../../devices/ir/endpoint.js';
 import { FaultsSchema, type FaultsConfig } from './bench-file.js';
@@ -19,7 +20,7 @@ import {
   type DeviceSummary,
 } from './device.js';
 
-export const IR_OPTIONS = ['maxBaud', 'seed'] as const;
+export const IR_OPTIONS = ['maxBaud', 'seed', 'frameCorruptRate', 'frameDropRate'] as const;
 
 export interface IrTwinDeviceOptions {
   name: string;
@@ -69,6 +70,17 @@ export async function createIrTwin(o: IrTwinDeviceOptions): Promise<IrTwinDevice
   const seed = opts['seed'] === undefined ? undefined : Number(opts['seed']);
   if (seed !== undefined && !Number.isInteger(seed))
     throw new Error(`${o.transportText}: seed: expected an integer`);
+  const frameFaults: IrFrameFaults = {};
+  for (const [opt, key] of [
+    ['frameCorruptRate', 'corruptRate'],
+    ['frameDropRate', 'dropRate'],
+  ] as const) {
+    if (opts[opt] === undefined) continue;
+    const v = Number(opts[opt]);
+    if (!(v >= 0 && v <= 1))
+      throw new Error(`${o.transportText}: ${opt}: expected a probability from 0 to 1`);
+    frameFaults[key] = v;
+  }
   const { seed: faultSeed, ...faults } = o.faults ?? {};
   const twinSeed = seed ?? faultSeed;
   const twin = new IrDeviceTwin({
@@ -78,6 +90,7 @@ export async function createIrTwin(o: IrTwinDeviceOptions): Promise<IrTwinDevice
     runtimeDir: o.runtimeDir,
     maxBaud,
     faults,
+    frameFaults,
     ...(twinSeed !== undefined ? { seed: twinSeed } : {}),
     ...(o.capture ? { capture: o.capture } : {}),
     ...(o.onFrame ? { onFrame: o.onFrame } : {}),
@@ -174,6 +187,7 @@ export class IrTwinDevice implements BenchDevice {
       stats: this.twin.endpoint.stats,
       objects: this.twin.store.list().map((o) => ({ name: o.name, type: o.type, size: o.body.length })),
       faults: this.twin.port.faults,
+      frameFaults: { ...this.twin.frameFaults.current, ...this.twin.frameFaults.stats },
     };
   }
 

@@ -21,6 +21,7 @@ import { parseYamlFile, readYamlFile, YamlFileError } from '../../devices/yaml-f
 import { ScanDataType } from '../../firmware-sim/scanner/symbology.js';
 import { KEYBOARD_LAYOUTS } from '../../firmware-sim/scanner/keyboard-layouts.js';
 import { Scanner, type ScannerOptions } from '../drivers/scanner/index.js';
+import { IrObexDriver } from '../drivers/phone/ir-obex.js';
 import { BenchFileSchema, benchConfigFrom, loadBenchFile, type BenchConfig } from './bench-file.js';
 import { startBench, type RunningBench } from './bench.js';
 import type { BenchEvent } from './device.js';
@@ -42,6 +43,18 @@ const ScannerDriverSchema = z
       })
       .strict()
       .optional(),
+  })
+  .strict();
+
+const IrObexDriverSchema = z
+  .object({
+    role: name,
+    /** Which port of the device: its main endpoint, or a named one (a phone's `ir`). */
+    endpoint: z.string().optional(),
+    /** Connect to the device answering discovery with this nickname (default: the first). */
+    nickname: z.string().optional(),
+    maxBaud: z.number().int().positive().optional(),
+    seed: z.number().int().optional(),
   })
   .strict();
 
@@ -92,6 +105,50 @@ const StepSchema = z.union([
     })
     .strict(),
   z.object({ wait: z.object({ ms: z.number().int().min(0) }).strict() }).strict(),
+  z
+    .object({
+      'obex-put': z
+        .object({
+          driver: name,
+          name: z.string().min(1),
+          type: z.string().optional(),
+          text: z.string().optional(),
+          file: z.string().optional(),
+          bytes: z
+            .number()
+            .int()
+            .min(0)
+            .max(16 * 1024 * 1024)
+            .optional(),
+        })
+        .strict()
+        .refine((b) => [b.text, b.file, b.bytes].filter((x) => x !== undefined).length === 1, {
+          message: 'exactly one of text, file or bytes (a seeded pseudo-random body of that size)',
+        }),
+    })
+    .strict(),
+  z
+    .object({
+      'obex-get': z
+        .object({
+          driver: name,
+          name: z.string().min(1),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
+      'expect-state': z
+        .object({
+          role: name,
+          path: z.string().min(1),
+          atLeast: z.number().optional(),
+          equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+        })
+        .strict(),
+    })
+    .strict(),
 ]);
 
 export const ScenarioSchema = z
@@ -99,12 +156,24 @@ export const ScenarioSchema = z
     name: z.string().regex(/^[A-Za-z0-9][\w.-]*$/, 'a name of letters, digits, ".", "-" and "_"'),
     description: z.string().optional(),
     bench: z.union([z.string(), BenchFileSchema]),
-    drivers: z.record(name, z.object({ scanner: ScannerDriverSchema }).strict()).default({}),
+    drivers: z
+      .record(
+        name,
+        z.union([
+          z.object({ scanner: ScannerDriverSchema }).strict(),
+          z.object({ irObex: IrObexDriverSchema }).strict(),
+        ]),
+      )
+      .default({}),
     steps: z.array(StepSchema).min(1),
   })
   .strict();
 
 export type ScenarioStep = z.output<typeof StepSchema>;
+
+export type DriverConfig =
+  | ({ kind: 'scanner' } & z.output<typeof ScannerDriverSchema>)
+  | ({ kind: 'irObex' } & z.output<typeof IrObexDriverSchema>);
 
 export class ScenarioFileError extends YamlFileError {
   override name = 'ScenarioFileError';
@@ -115,7 +184,7 @@ export interface Scenario {
   description?: string;
   file: string;
   bench: BenchConfig;
-  drivers: Record<string, z.output<typeof ScannerDriverSchema>>;
+  drivers: Record<string, DriverConfig>;
   steps: ScenarioStep[];
 }
 
@@ -123,8 +192,10 @@ const WORDS = {
   errorClass: ScenarioFileError,
   describe: (issue: z.core.$ZodIssue): string | undefined =>
     issue.code === 'invalid_union' && issue.path[0] === 'steps'
-      ? 'one of the steps scan, expect-data, expect-error, expect-no-data, action, wait'
-      : undefined,
+      ? 'one of the steps scan, expect-data, expect-error, expect-no-data, action, wait, obex-put, obex-get, expect-state'
+      : issue.code === 'invalid_union' && issue.path[0] === 'drivers'
+        ? 'a driver: { scanner: { role, commandSet, … } } or { irObex: { role, endpoint?, nickname? } }'
+        : undefined,
 };
 
 function toScenario(data: z.output<typeof ScenarioSchema>, file: string): Scenario {
@@ -136,12 +207,17 @@ function toScenario(data: z.output<typeof ScenarioSchema>, file: string): Scenar
   // A scenario's bench is its own: named after the scenario so it never meets a bench of the same file.
   bench.name = `${data.name}-${process.pid}`;
   const roles = new Set(bench.roles.map((r) => r.role));
-  const drivers = Object.fromEntries(Object.entries(data.drivers).map(([k, v]) => [k, v.scanner]));
+  const drivers: Record<string, DriverConfig> = Object.fromEntries(
+    Object.entries(data.drivers).map(([k, v]) => [
+      k,
+      'scanner' in v ? { kind: 'scanner' as const, ...v.scanner } : { kind: 'irObex' as const, ...v.irObex },
+    ]),
+  );
   for (const [driverName, d] of Object.entries(drivers)) {
     if (!roles.has(d.role)) {
       throw new ScenarioFileError(
         file,
-        `drivers.${driverName}.scanner.role`,
+        `drivers.${driverName}.${d.kind}.role`,
         `one of the bench roles (${[...roles].join(', ')})`,
       );
     }
@@ -269,13 +345,40 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const transcript = options.onTranscript ?? (() => {});
   const bench: RunningBench = await startBench(scenario.bench, { register: false });
   const drivers = new Map<string, ScenarioScanner>();
+  const irDrivers = new Map<string, HeldIrDriver>();
   const results: StepResult[] = [];
   try {
     for (const [role, device] of bench.devices) {
       device.onEvent((e: BenchEvent) => transcript({ ...e, from: role, to: 'bench' }));
     }
     for (const [driverName, d] of Object.entries(scenario.drivers)) {
-      const endpoint = bench.devices.get(d.role)!.summary().endpoint;
+      const summary = bench.devices.get(d.role)!.summary();
+      if (d.kind === 'irObex') {
+        const endpoint = d.endpoint ? summary.endpoints?.[d.endpoint] : summary.endpoint;
+        if (!endpoint?.path) {
+          throw new Error(
+            `driver ${driverName}: role ${d.role} has no ${d.endpoint ? `"${d.endpoint}" ` : ''}port to open`,
+          );
+        }
+        const driver = await IrObexDriver.open({
+          path: endpoint.path,
+          clock: bench.clock,
+          ...(d.maxBaud !== undefined ? { maxBaud: d.maxBaud } : {}),
+          ...(d.seed !== undefined ? { seed: d.seed } : {}),
+        });
+        irDrivers.set(driverName, { driver, puts: new Map() });
+        const { device, qos } = await driver.connect(d.nickname ? { nickname: d.nickname } : {});
+        transcript({
+          time: Date.now(),
+          from: driverName,
+          to: d.role,
+          type: 'ir-connected',
+          nickname: device.info.nickname,
+          baudRate: qos.baudRate,
+        });
+        continue;
+      }
+      const endpoint = summary.endpoint;
       if (!endpoint.path) throw new Error(`driver ${driverName}: role ${d.role} has no path to open`);
       const opts: ScannerOptions = {
         path:
@@ -321,7 +424,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       let ok = false;
       let detail: string;
       try {
-        [ok, detail] = await runStep(kind, body, { bench, drivers, base });
+        [ok, detail] = await runStep(kind, body, { bench, drivers, irDrivers, base });
       } catch (err) {
         detail = err instanceof Error ? err.message : String(err);
       }
@@ -332,6 +435,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     }
   } finally {
     for (const d of drivers.values()) await d.scanner.close().catch(() => undefined);
+    for (const d of irDrivers.values()) await d.driver.close().catch(() => undefined);
     await bench.close();
   }
   return {
@@ -341,10 +445,41 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   };
 }
 
+interface HeldIrDriver {
+  driver: IrObexDriver;
+  /** What each put sent, to compare a get with. */
+  puts: Map<string, Buffer>;
+}
+
 interface StepContext {
   bench: RunningBench;
   drivers: Map<string, ScenarioScanner>;
+  irDrivers: Map<string, HeldIrDriver>;
   base: string;
+}
+
+/** A deterministic body of `n` bytes (xorshift), so a scenario can move a large object without a file. */
+function seededBody(n: number, name: string): Buffer {
+  let x = 0x9e3779b9;
+  for (const c of name) x = (x ^ c.charCodeAt(0)) * 0x01000193;
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    out[i] = x & 0xff;
+  }
+  return out;
+}
+
+/** `a.b.0.c` inside a device's state. */
+function atPath(value: unknown, dotted: string): unknown {
+  let v = value;
+  for (const key of dotted.split('.')) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string, unknown>)[key];
+  }
+  return v;
 }
 
 async function runStep(
@@ -427,6 +562,57 @@ async function runStep(
     case 'wait': {
       await new Promise((r) => setTimeout(r, body['ms'] as number));
       return [true, `${String(body['ms'])} ms`];
+    }
+    case 'obex-put': {
+      const held = ctx.irDrivers.get(body['driver'] as string);
+      if (!held) return [false, `${String(body['driver'])} is not an irObex driver`];
+      const name = body['name'] as string;
+      const data =
+        typeof body['text'] === 'string'
+          ? Buffer.from(body['text'], 'utf8')
+          : typeof body['file'] === 'string'
+            ? readFileSync(path.resolve(ctx.base, body['file']))
+            : seededBody(body['bytes'] as number, name);
+      const r = await held.driver.put(name, data, body['type'] as string | undefined);
+      held.puts.set(name, data);
+      // Success (0x20), with the final bit.
+      const ok = (r.code & 0x7f) === 0x20;
+      return [ok, `PUT ${name} (${data.length} bytes): response 0x${r.code.toString(16)}`];
+    }
+    case 'obex-get': {
+      const held = ctx.irDrivers.get(body['driver'] as string);
+      if (!held) return [false, `${String(body['driver'])} is not an irObex driver`];
+      const name = body['name'] as string;
+      let r;
+      try {
+        r = await held.driver.get({ name });
+      } catch (err) {
+        return [false, `GET ${name}: ${err instanceof Error ? err.message : String(err)}`];
+      }
+      const got = Buffer.from(r.body);
+      const sent = held.puts.get(name);
+      if (sent && !sent.equals(got)) {
+        return [false, `GET ${name}: ${got.length} bytes differ from the ${sent.length} bytes put`];
+      }
+      return [true, `GET ${name}: ${got.length} bytes${sent ? ', identical to what was put' : ''}`];
+    }
+    case 'expect-state': {
+      const device = ctx.bench.devices.get(body['role'] as string)!;
+      const v = atPath(device.state(), body['path'] as string);
+      const where = `${String(body['role'])} ${String(body['path'])}`;
+      if (body['atLeast'] !== undefined) {
+        return typeof v === 'number' && v >= (body['atLeast'] as number)
+          ? [true, `${where} = ${v}`]
+          : [false, `${where} = ${JSON.stringify(v)}, expected at least ${String(body['atLeast'])}`];
+      }
+      if (body['equals'] !== undefined) {
+        return v === body['equals']
+          ? [true, `${where} = ${JSON.stringify(v)}`]
+          : [false, `${where} = ${JSON.stringify(v)}, expected ${JSON.stringify(body['equals'])}`];
+      }
+      return v === undefined
+        ? [false, `${where} is not in the device's state`]
+        : [true, `${where} = ${JSON.stringify(v)}`];
     }
     default:
       return [false, `unknown step ${kind}`];

@@ -21,6 +21,8 @@ Commands:
   demo                      run the all-emulated demonstration bench
   emulate scanner           start one scanner twin and keep it running
   emulate uim               start one UIM (SIM card) twin in pcscd and keep it running
+  emulate phone             start one phone twin (AT modem with its UIM; --ir adds an IR port)
+  emulate ir                start one standalone IR (IrDA + OBEX) device twin
   up <bench.yaml>           start every device of a bench file and keep them running
   run <scenario.yaml>       run a scenario on its own bench; exits 1 if a step fails
   card read                 dump ICCID, IMSI, MSISDN, phone book (and payment data) of a card
@@ -49,11 +51,28 @@ Options:
   --json                    print one JSON object per DataEvent and a JSON summary`,
   emulate: `Usage: benchtwin emulate scanner [options]
        benchtwin emulate uim [options]
+       benchtwin emulate phone [options]
+       benchtwin emulate ir [options]
 
 Starts one twin and keeps it running until SIGINT or SIGTERM.
 scanner: a barcode scanner on a pseudo-terminal; open the printed path as you would /dev/ttyACM0.
 uim: a SIM/UICC card put into pcscd through vsmartcard's vpcd driver; it appears as a card in the
 printed PC/SC reader ("Virtual PCD 00 00"). pcscd must be running with vsmartcard-vpcd installed.
+
+phone: a handset's AT modem (27.007/27.005) on a pseudo-terminal at 115200 baud, with the UIM of its
+profile in the SIM holder; open the printed path as you would /dev/ttyUSB2 of a real phone or modem.
+ir: an IrDA device on a pseudo-terminal (as a USB IrDA dongle appears), answering discovery by its
+nickname and serving OBEX over Tiny TP.
+
+Options (phone):
+  --profile <name>          phone profile in fixtures/phones (default seed001; see "benchtwin profiles")
+  --ir                      also an IR port (a second pseudo-terminal), printed as "ir"
+  --name, --port, --clock, --capture, --json   as for scanner; --json prints
+                            {"role","transport":"serial","path","msisdn","ir"?,"control"}
+
+Options (ir):
+  --profile <nickname>      the device's discovery nickname (default benchtwin-ir)
+  --name, --port, --clock, --capture, --json   as for scanner
 
 Options (uim):
   --profile <name>          card profile in fixtures/cards (default usim-seed001; see "benchtwin profiles")
@@ -222,15 +241,33 @@ export async function main(argv: string[]): Promise<number> {
           capture: { type: 'string' },
           vpcd: { type: 'string' },
           layout: { type: 'string' },
+          ir: { type: 'boolean' },
           json: { type: 'boolean' },
         });
         if (values.help) return printHelp('emulate');
-        const kind = positionals[0];
-        if ((kind !== 'scanner' && kind !== 'uim') || positionals.length > 1) {
+        const kind = positionals[0] ?? '';
+        if (!['scanner', 'uim', 'phone', 'ir'].includes(kind) || positionals.length > 1) {
           throw new UsageError(
-            `emulate: expected a device kind: scanner or uim (got ${positionals.join(' ') || 'nothing'})`,
+            `emulate: expected a device kind: scanner, uim, phone or ir (got ${positionals.join(' ') || 'nothing'})`,
           );
         }
+        if (kind === 'phone' || kind === 'ir') {
+          for (const k of ['mode', 'baud', 'data-bits', 'parity', 'stop-bits', 'vpcd', 'layout'] as const) {
+            if (values[k] !== undefined) throw new UsageError(`--${k}: not an option of emulate ${kind}`);
+          }
+          if (kind === 'ir' && values.ir) throw new UsageError('--ir: an option of emulate phone');
+          return await runEmulate({
+            kind,
+            profile: values.profile ?? (kind === 'phone' ? 'seed001' : 'benchtwin-ir'),
+            query: values.ir ? 'ir=on' : '',
+            clock: oneOf('clock', values.clock, ['wall', 'virtual'], 'wall'),
+            name: values.name ?? kind,
+            port: integer('port', values.port, 0, 65535) ?? 0,
+            capture: values.capture,
+            json: values.json ?? false,
+          });
+        }
+        if (values.ir) throw new UsageError('--ir: an option of emulate phone');
         if (kind === 'uim') {
           for (const k of [
             'mode',

@@ -12,6 +12,8 @@ function endpointLine(bench: RunningBench, name: string): Record<string, unknown
     role: s.role,
     transport: s.endpoint.transport,
     ...where,
+    ...(s.msisdn ? { msisdn: s.msisdn } : {}),
+    ...Object.fromEntries(Object.entries(s.endpoints ?? {}).map(([k, e]) => [k, e.path ?? e.reader])),
     control: bench.control.deviceUrl(name),
     ...(s.emulated ? {} : { real: true }),
   };
@@ -73,6 +75,11 @@ export async function runEmulate(o: EmulateOptions): Promise<number> {
     else if (endpoint.transport === 'hid') {
       console.log(`  HID device   ${String(endpoint.path)} (in process; scan through the control API)`);
     } else console.log(`  serial path  ${String(endpoint.path)}  (pts ${String(endpoint.pts)})`);
+    const s = bench.devices.get(o.name)!.summary();
+    if (s.msisdn) console.log(`  MSISDN       ${s.msisdn}`);
+    for (const [k, e] of Object.entries(s.endpoints ?? {})) {
+      console.log(`  ${`${k} port`.padEnd(12)} ${String(e.path)}  (pts ${String(e.pts)})`);
+    }
     console.log(`  control      ${String(line['control'])}`);
     console.log('Press Ctrl-C to stop.');
   }

@@ -43,6 +43,13 @@ describe('benchtwin run', () => {
     expect(r.code).toBe(0);
   });
 
+  it('passes ir-obex-lossy: OBEX objects intact over IrDA with 5 % of frames corrupted', async () => {
+    const r = await run('fixtures/scenarios/ir-obex-lossy.yaml');
+    expect(r.out).toContain('passed: 6 of 6 steps');
+    expect(r.out).toMatch(/GET statement\.bin: 24000 bytes, identical to what was put/);
+    expect(r.code).toBe(0);
+  });
+
   it('fails with exit 1 when a driver reports something else than expected', async () => {
     const file = path.join(tmp, 'wrong.yaml');
     writeFileSync(

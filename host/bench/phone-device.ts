@@ -1,0 +1,205 @@
+/**
+ * A phone twin on the bench (`emu:phone/<profile>?ir=on&seed=…`): the AT modem on a pseudo-terminal with the
+ * profile's UIM in its SIM holder (the card's EEPROM image kept in the bench's runtime folder), and with
+ * `ir=on` an IR port — an emulated IrDA dongle on a second pseudo-terminal with an OBEX server.
+ * Actions: power-cycle, faults, unplug/replug (the modem's USB cable), and the IR port's object store.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Clock } from '../../firmware-sim/clock.js';
+import type { UimCard } from '../../firmware-sim/uim/card-os.js';
+import { loadPhoneFixtures, type PhoneProfile } from '../../devices/profiles/phones.js';
+import { PhoneModemPort } from '../../devices/phone/modem-port.js';
+import { openStoredCard } from '../../devices/smartcard/eeprom-store.js';
+import type { SerialCaptureSink } from '../../devices/serial/port.js';
+import { FaultsSchema, type FaultsConfig } from './bench-file.js';
+import {
+  ActionError,
+  DeviceEvents,
+  type BenchDevice,
+  type BenchEvent,
+  type DeviceEndpoint,
+  type DeviceSummary,
+} from './device.js';
+import { createIrTwin, type IrTwinDevice } from './ir-device.js';
+import { cardProfile } from './uim-device.js';
+
+const PHONE_OPTIONS = ['ir', 'seed', 'irMaxBaud'] as const;
+
+export function phoneProfile(name: string): PhoneProfile {
+  const profiles = loadPhoneFixtures();
+  const profile = Object.hasOwn(profiles, name) ? profiles[name] : undefined;
+  if (!profile) throw new Error(`no phone profile "${name}"; profiles: ${Object.keys(profiles).join(', ')}`);
+  return profile;
+}
+
+export interface PhoneTwinOptions {
+  name: string;
+  profile: string;
+  options: Record<string, string>;
+  transportText: string;
+  clock: Clock;
+  runtimeDir: string;
+  faults?: FaultsConfig | undefined;
+  capture?: SerialCaptureSink | undefined;
+}
+
+function flag(o: PhoneTwinOptions, key: string): boolean {
+  const v = o.options[key];
+  if (v === undefined || v === 'off' || v === 'false') return false;
+  if (v === 'on' || v === 'true') return true;
+  throw new Error(`${o.transportText}: ${key}: expected on or off`);
+}
+
+export async function createPhoneTwin(o: PhoneTwinOptions): Promise<PhoneTwinDevice> {
+  const unknown = Object.keys(o.options).filter((k) => !(PHONE_OPTIONS as readonly string[]).includes(k));
+  if (unknown.length) {
+    throw new Error(
+      `${o.transportText}: unknown option ${unknown.join(', ')}; expected ${PHONE_OPTIONS.join(', ')}`,
+    );
+  }
+  const seed = o.options['seed'] === undefined ? undefined : Number(o.options['seed']);
+  if (seed !== undefined && !Number.isInteger(seed))
+    throw new Error(`${o.transportText}: seed: expected an integer`);
+  const profile = phoneProfile(o.profile);
+  let card: UimCard | undefined;
+  let msisdn: string | undefined;
+  if (profile.card) {
+    const cp = cardProfile(profile.card);
+    const dir = path.join(o.runtimeDir, 'cards');
+    mkdirSync(dir, { recursive: true });
+    card = openStoredCard(path.join(dir, `${o.name}-${cp.name}.img`), cp);
+    msisdn = cp.msisdn?.number;
+  }
+  const { seed: faultSeed, ...faults } = o.faults ?? {};
+  const modemSeed = seed ?? faultSeed;
+  const modem = new PhoneModemPort({
+    name: o.name,
+    profile,
+    ...(card ? { card } : {}),
+    clock: o.clock,
+    runtimeDir: o.runtimeDir,
+    faults,
+    ...(modemSeed !== undefined ? { seed: modemSeed } : {}),
+    ...(o.capture ? { capture: o.capture } : {}),
+  });
+  await modem.open();
+  let ir: IrTwinDevice | undefined;
+  if (flag(o, 'ir')) {
+    try {
+      ir = await createIrTwin({
+        name: `${o.name}-ir`,
+        nickname: profile.model.slice(0, 22),
+        options: {
+          ...(o.options['irMaxBaud'] !== undefined ? { maxBaud: o.options['irMaxBaud'] } : {}),
+          ...(modemSeed !== undefined ? { seed: String(modemSeed) } : {}),
+        },
+        transportText: `${o.transportText} (IR port)`,
+        clock: o.clock,
+        runtimeDir: o.runtimeDir,
+        ...(o.capture ? { capture: o.capture } : {}),
+      });
+    } catch (err) {
+      modem.close();
+      throw err;
+    }
+  } else if (o.options['irMaxBaud'] !== undefined) {
+    modem.close();
+    throw new Error(`${o.transportText}: irMaxBaud is an option of ir=on`);
+  }
+  return new PhoneTwinDevice(o.name, o.transportText, profile, modem, msisdn, ir);
+}
+
+export class PhoneTwinDevice implements BenchDevice {
+  readonly actions: Record<string, (body: unknown) => Promise<unknown>>;
+  private readonly events: DeviceEvents;
+
+  constructor(
+    readonly name: string,
+    private readonly transportText: string,
+    readonly profile: PhoneProfile,
+    readonly modem: PhoneModemPort,
+    /** The subscriber number from the card's EF_MSISDN profile, when it has one. */
+    readonly msisdn: string | undefined,
+    /** The IR port (ir=on). */
+    readonly ir: IrTwinDevice | undefined,
+  ) {
+    this.events = new DeviceEvents(name);
+    modem.port.on('unplugged', () => this.events.emit('unplugged', {}));
+    modem.port.on('replugged', (pts) => this.events.emit('replugged', { pts }));
+    ir?.onEvent((e) => {
+      const { time: _time, device: _device, type, ...fields } = e;
+      this.events.emit(`ir-${type}`, fields);
+    });
+    const irActions: Record<string, (body: unknown) => Promise<unknown>> = {};
+    if (ir) {
+      for (const [k, fn] of Object.entries(ir.actions)) irActions[`ir-${k}`] = fn;
+    }
+    this.actions = {
+      ...irActions,
+      'power-cycle': async () => {
+        modem.powerCycle();
+        this.events.emit('power-cycle', {});
+        return { ok: true };
+      },
+      faults: async (body) => {
+        const parsed = FaultsSchema.safeParse(body);
+        if (!parsed.success) throw new ActionError(`faults: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+        const { seed: _seed, ...faults } = parsed.data;
+        modem.port.setFaults(faults);
+        this.events.emit('faults', { faults });
+        return { faults: modem.port.faults };
+      },
+      unplug: async () => {
+        if (!modem.port.plugged) throw new ActionError('already unplugged', 409);
+        modem.port.unplug();
+        return { plugged: false };
+      },
+      replug: async () => {
+        if (modem.port.plugged) throw new ActionError('already plugged in', 409);
+        modem.port.replug();
+        return { plugged: true, pts: modem.port.ptsPath };
+      },
+    };
+  }
+
+  summary(): DeviceSummary {
+    const endpoint: DeviceEndpoint = { transport: 'serial', path: this.modem.path };
+    if (this.modem.port.ptsPath) endpoint.pts = this.modem.port.ptsPath;
+    const summary: DeviceSummary = {
+      name: this.name,
+      role: this.name,
+      kind: 'phone',
+      transport: this.transportText,
+      emulated: true,
+      endpoint,
+    };
+    if (this.msisdn) summary.msisdn = this.msisdn;
+    if (this.ir) summary.endpoints = { ir: this.ir.summary().endpoint };
+    return summary;
+  }
+
+  state(): Record<string, unknown> {
+    const m = this.modem.modem;
+    return {
+      profile: this.profile.name,
+      model: `${this.profile.manufacturer} ${this.profile.model}`,
+      imei: this.profile.imei,
+      msisdn: this.msisdn,
+      path: this.modem.path,
+      plugged: this.modem.port.plugged,
+      pin: m.pinState(),
+      faults: this.modem.port.faults,
+      ...(this.ir ? { ir: this.ir.state() } : {}),
+    };
+  }
+
+  onEvent(listener: (event: BenchEvent) => void): void {
+    this.events.on(listener);
+  }
+
+  async close(): Promise<void> {
+    this.modem.close();
+    await this.ir?.close();
+  }
+}
