@@ -1,6 +1,7 @@
 /** `benchtwin profiles`: the profiles emulated twins are made from. */
 import { SCANNER_PROFILES } from '../../devices/profiles/scanners.js';
 import { loadCardFixtures } from '../../devices/profiles/cards.js';
+import { loadPhoneFixtures } from '../../devices/profiles/phones.js';
 
 export function runProfiles(opts: { json: boolean }): number {
   const rows = [
@@ -16,6 +17,18 @@ export function runProfiles(opts: { json: boolean }): number {
       protocol: c.commandClass,
       device: `ICCID ${c.iccid}, IMSI ${c.imsi}`,
     })),
+    ...Object.values(loadPhoneFixtures()).map((p) => ({
+      transport: `emu:phone/${p.name}`,
+      kind: 'phone',
+      protocol: 'at',
+      device: `${p.manufacturer} ${p.model}, IMEI ${p.imei}${p.card ? `, card ${p.card}` : ', no card'}`,
+    })),
+    {
+      transport: 'emu:ir/<nickname>',
+      kind: 'ir',
+      protocol: 'irda',
+      device: 'an IrDA device (a USB dongle on a serial port) answering discovery as <nickname>, with OBEX',
+    },
   ];
   if (opts.json) {
     console.log(JSON.stringify(rows, null, 2));
