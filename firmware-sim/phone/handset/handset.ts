@@ -10,6 +10,7 @@
  * does).
  */
 import type { Clock, TimerHandle } from '../../clock.js';
+import type { PhoneModem } from '../modem.js';
 import { RegistrationStatus } from '../radio.js';
 import type { Battery, SimulatedRadio } from '../radio.js';
 import type { UimAccess } from '../uim-access.js';
@@ -608,4 +609,19 @@ export class Handset {
       }
     }
   }
+}
+
+/** The handset of a modem: its SIM, radio and battery, registering once the handset has taken the PIN. */
+export function handsetForModem(
+  modem: PhoneModem,
+  options: Omit<HandsetOptions, 'uim' | 'radio' | 'battery' | 'onSimReady'>,
+): Handset {
+  return new Handset({
+    name: modem.profile.model,
+    ...options,
+    ...(modem.sim ? { uim: modem.sim } : {}),
+    radio: modem.radio,
+    battery: modem.battery,
+    onSimReady: () => modem.refreshSim(),
+  });
 }

@@ -1,6 +1,7 @@
 /** Shared helpers of the handset tests: a handset with the seed-001 modem and its real UimCard. */
 import { VirtualClock } from '../../../../firmware-sim/clock.js';
-import { Handset } from '../../../../firmware-sim/phone/handset/handset.js';
+import { handsetForModem } from '../../../../firmware-sim/phone/handset/handset.js';
+import type { Handset } from '../../../../firmware-sim/phone/handset/handset.js';
 import type { HandsetOptions } from '../../../../firmware-sim/phone/handset/handset.js';
 import { phone } from '../at/helpers.js';
 import type { TestPhone } from '../at/helpers.js';
@@ -20,15 +21,7 @@ export function seedHandset(
 ): TestHandset {
   const clock = new VirtualClock();
   const p = phone(options.profile ?? 'seed001', { clock, echo: false, registrationDelayMs: 1000 });
-  const handset = new Handset({
-    clock,
-    ...(p.modem.sim ? { uim: p.modem.sim } : {}),
-    radio: p.modem.radio,
-    battery: p.modem.battery,
-    name: p.modem.profile.model,
-    onSimReady: () => p.modem.refreshSim(),
-    ...options.extra,
-  });
+  const handset = handsetForModem(p.modem, { clock, ...options.extra });
   handset.powerOn();
   if (options.pin !== undefined) {
     handset.enterText(options.pin);
