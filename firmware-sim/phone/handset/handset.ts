@@ -59,6 +59,11 @@ export interface ApplicationContext {
   notify(text: string, options?: NotifyOptions): void;
   /** Waits `ms` on the handset's clock (rejects with PromptCancelledError if the application stops). */
   sleep(ms: number): Promise<void>;
+  /**
+   * `promise`, or a DeadlineError once `ms` have passed on the handset's clock (FLOWS seed 001 step 6: the
+   * phone waits at most two minutes for the gateway).
+   */
+  within<T>(ms: number, promise: Promise<T>): Promise<T>;
   /** The application is done: the handset returns to its menu. */
   exit(): void;
 }
@@ -99,6 +104,14 @@ export interface HandsetEvent {
   app?: string;
   mode?: HandsetMode;
   error?: string;
+}
+
+/** What `ctx.within` rejects with when its time is up. */
+export class DeadlineError extends Error {
+  constructor(readonly ms: number) {
+    super(`no answer within ${ms} ms`);
+    this.name = 'DeadlineError';
+  }
 }
 
 const DEFAULT_NOTIFY_MS = 3000;
@@ -551,6 +564,20 @@ export class Handset {
             session.sleeps.add(entry);
           });
         },
+        within: <T>(ms: number, promise: Promise<T>): Promise<T> =>
+          new Promise<T>((resolve, reject) => {
+            const timer = handset.clock.setTimeout(() => reject(new DeadlineError(ms)), ms);
+            promise.then(
+              (v) => {
+                handset.clock.clearTimeout(timer);
+                resolve(v);
+              },
+              (err: unknown) => {
+                handset.clock.clearTimeout(timer);
+                reject(err instanceof Error ? err : new Error(String(err)));
+              },
+            );
+          }),
         exit: () => {
           if (session.active && handset.session === session) {
             handset.stopApp('exit');

@@ -166,6 +166,31 @@ describe.skipIf(!hasOpenssl)(
       );
     });
 
+    it("a self-signed server certificate: untrusted-certificate with OpenSSL's reason", async () => {
+      // other-ca.pem is self-signed; served as a leaf it is a depth-zero self-signed certificate.
+      const selfSigned = https.createServer(
+        { key: read('other-ca.key'), cert: read('other-ca.pem') },
+        (_q, r) => r.end('{}'),
+      );
+      await new Promise<void>((resolve) => selfSigned.listen(0, '127.0.0.1', resolve));
+      try {
+        const p2 = (selfSigned.address() as AddressInfo).port;
+        const err = await client([read('bench-ca.pem')])
+          .getJson(`https://127.0.0.1:${p2}/`)
+          .then(
+            () => undefined,
+            (e: unknown) => e as HttpsError,
+          );
+        expect(err?.code).toBe('untrusted-certificate');
+        // OpenSSL 3 reports a self-signed leaf as DEPTH_ZERO_SELF_SIGNED_CERT or, checking it as its own
+        // issuer, INVALID_PURPOSE; either way the code is kept for the log.
+        expect(['DEPTH_ZERO_SELF_SIGNED_CERT', 'INVALID_PURPOSE']).toContain(err?.platformCode);
+      } finally {
+        selfSigned.closeAllConnections();
+        await new Promise<void>((resolve) => selfSigned.close(() => resolve()));
+      }
+    });
+
     it('an empty trust store trusts nothing, not even the CA that signed the server', async () => {
       expect(await failure(client([]).getJson(`https://${HOST}:${port}/`))).toBe('untrusted-certificate');
     });

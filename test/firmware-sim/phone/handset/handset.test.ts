@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CardListApp } from '../../../../firmware-sim/phone/handset/apps/card-list.js';
 import { PromptCancelledError } from '../../../../firmware-sim/phone/handset/dialogs.js';
+import { DeadlineError } from '../../../../firmware-sim/phone/handset/handset.js';
 import type { ApplicationContext, PhoneApplication } from '../../../../firmware-sim/phone/handset/handset.js';
 import { HandsetInputError } from '../../../../firmware-sim/phone/handset/keypad.js';
 import type { Key } from '../../../../firmware-sim/phone/handset/keys.js';
@@ -275,6 +276,37 @@ describe('prompts resolved by keys', () => {
     clock.advance(1);
     await settle();
     expect(results).toEqual([t0 + 120_000]);
+  });
+});
+
+describe('deadlines on the handset clock', () => {
+  it('within(): the FLOWS seed 001 step 6 two-minute wait rejects with DeadlineError, an earlier answer wins', async () => {
+    const { handset, clock } = seedHandset({ pin: '1234' });
+    const outcomes: string[] = [];
+    let answer: (v: string) => void = () => {};
+    handset.install(
+      new ScriptApp('g', async (ctx) => {
+        try {
+          await ctx.within(120_000, new Promise<string>(() => {}));
+        } catch (err) {
+          outcomes.push(err instanceof DeadlineError ? `deadline ${err.ms}` : 'other');
+        }
+        outcomes.push(await ctx.within(120_000, new Promise<string>((resolve) => (answer = resolve))));
+      }),
+    );
+    handset.launch('g');
+    clock.advance(119_999);
+    await settle();
+    expect(outcomes).toEqual([]);
+    clock.advance(1);
+    await settle();
+    expect(outcomes).toEqual(['deadline 120000']);
+    answer('details');
+    await settle();
+    clock.advance(120_000);
+    await settle();
+    expect(outcomes).toEqual(['deadline 120000', 'details']);
+    expect(clock.pending).toBe(0);
   });
 });
 

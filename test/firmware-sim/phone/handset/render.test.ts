@@ -63,6 +63,34 @@ describe('renderScreenPng', () => {
     ).toEqual(H);
   });
 
+  it("a masked field draws '*' glyphs, never the characters typed", async () => {
+    const screen = new Screen();
+    screen.show({
+      title: 'PIN',
+      input: {
+        label: 'PIN',
+        value: '88',
+        masked: true,
+        mode: 'numeric',
+        maxLength: 8,
+        textCase: 'upper',
+        pending: false,
+      },
+    });
+    const png = PNG.sync.read(await renderScreenPng(screen.toJSON()));
+    const dark = (x: number, y: number) => png.data[(y * png.width + x) * 4]! < 128;
+    const s = Layout.textScale;
+    // Label on the first body line; the field's frame 2 px below it, its text 3 px inside the frame.
+    const top = Layout.bodyTop + 8 * s + 2 + 3;
+    const star = glyphRows('*');
+    for (let y = 0; y < 7; y++) {
+      for (let x = 0; x < 5; x++) {
+        const want = ((star[y]! >> (4 - x)) & 1) === 1;
+        expect(dark(Layout.margin + x * s, top + y * s), `${x},${y}`).toBe(want);
+      }
+    }
+  });
+
   it('the title bar is inverted, the highlighted choice too', async () => {
     const { dark } = await render({ title: 'Menu', choices: { items: ['One', 'Two'], selected: 1 } });
     expect(dark(1, Layout.titleTop + 1)).toBe(true);
