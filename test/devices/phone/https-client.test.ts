@@ -166,7 +166,7 @@ describe.skipIf(!hasOpenssl)(
       );
     });
 
-    it("a self-signed server certificate: untrusted-certificate with OpenSSL's reason", async () => {
+    it("a self-signed server certificate: untrusted-certificate, OpenSSL's code kept in platformCode", async () => {
       // other-ca.pem is self-signed; served as a leaf it is a depth-zero self-signed certificate.
       const selfSigned = https.createServer(
         { key: read('other-ca.key'), cert: read('other-ca.pem') },
