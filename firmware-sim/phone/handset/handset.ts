@@ -265,6 +265,11 @@ export class Handset {
       this.launch(app.id);
       return;
     }
+    if (this.screen.choices) {
+      throw new HandsetInputError(
+        "this list is the application's own: it takes keys (up, down, ok), not choose",
+      );
+    }
     throw new HandsetInputError('no list is on the screen');
   }
 
