@@ -1,0 +1,237 @@
+/**
+ * The handset's HTTPS client for mobile data, on Node's `https`: its own trust store (the PEM CA
+ * certificates it is given, never the system's), certificate chain and host name validation (RFC 6125 as
+ * Node's `checkServerIdentity` applies it), a deadline per request, a bound on the answer's size and JSON
+ * helpers. Failures are `HttpsError`s with a code an application can act on (FLOWS seed 001 step 6: the
+ * phone verifies the gateway's certificate before it sends anything).
+ *
+ * `hosts` plays the bench's DNS: `gateway.benchtwin.test` can point at a loopback service while the TLS
+ * layer still checks the certificate against the name in the URL.
+ */
+import dns from 'node:dns';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { isIP } from 'node:net';
+import { HttpsError } from '../../firmware-sim/phone/handset/https.js';
+import type {
+  HttpsClient,
+  HttpsRequest,
+  HttpsResponse,
+  JsonResponse,
+} from '../../firmware-sim/phone/handset/https.js';
+
+export { HttpsError };
+export type { HttpsErrorCode } from '../../firmware-sim/phone/handset/https.js';
+
+export interface HttpsClientOptions {
+  /** PEM CA certificates: the whole trust store. Empty trusts nothing. */
+  trustedCas: readonly string[];
+  /** Deadline of a request from connect to the last byte of the answer (default 30 s). */
+  timeoutMs?: number;
+  /** Largest answer body accepted (default 4 MiB). */
+  maxResponseBytes?: number;
+  /** Host name → IP address, consulted before the system resolver. */
+  hosts?: Readonly<Record<string, string>>;
+  /** A client certificate, for device authentication by certificate (seed 001 variant). */
+  clientCertificate?: { cert: string; key: string };
+  userAgent?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_RESPONSE = 4 << 20;
+
+/** OpenSSL / Node verification codes that mean "this chain is not trusted". */
+const UNTRUSTED = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_DECRYPT_CERT_SIGNATURE',
+  'UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_NOT_YET_VALID',
+  'CERT_HAS_EXPIRED',
+  'ERROR_IN_CERT_NOT_BEFORE_FIELD',
+  'ERROR_IN_CERT_NOT_AFTER_FIELD',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_CHAIN_TOO_LONG',
+  'CERT_REVOKED',
+  'INVALID_CA',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+]);
+
+/** The typed error for what Node reported. */
+export function classifyError(err: unknown, url: string): HttpsError {
+  if (err instanceof HttpsError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  const c = typeof code === 'string' ? code : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  if (c === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new HttpsError('host-mismatch', `${url}: the certificate does not name this host (${message})`, c);
+  }
+  if (c && UNTRUSTED.has(c)) {
+    return new HttpsError('untrusted-certificate', `${url}: certificate not trusted: ${c} (${message})`, c);
+  }
+  if (c === 'ECONNREFUSED') return new HttpsError('connection-refused', `${url}: connection refused`, c);
+  if (c === 'ENOTFOUND' || c === 'EAI_AGAIN')
+    return new HttpsError('host-not-found', `${url}: host not found`, c);
+  return new HttpsError('network', `${url}: ${message}`, c);
+}
+
+export class NodeHttpsClient implements HttpsClient {
+  private readonly ca: string[];
+  private readonly timeoutMs: number;
+  private readonly maxResponse: number;
+
+  constructor(private readonly options: HttpsClientOptions) {
+    this.ca = [...options.trustedCas];
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxResponse = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE;
+  }
+
+  request(req: HttpsRequest): Promise<HttpsResponse> {
+    let url: URL;
+    try {
+      url = new URL(req.url);
+    } catch {
+      return Promise.reject(new HttpsError('bad-url', `${req.url}: not a URL`));
+    }
+    if (url.protocol !== 'https:') {
+      return Promise.reject(
+        new HttpsError('bad-url', `${req.url}: only https: URLs (mobile data is TLS only)`),
+      );
+    }
+    const body =
+      req.body === undefined
+        ? undefined
+        : typeof req.body === 'string'
+          ? Buffer.from(req.body, 'utf8')
+          : Buffer.from(req.body);
+    const headers: Record<string, string> = {
+      ...(this.options.userAgent ? { 'user-agent': this.options.userAgent } : {}),
+      ...req.headers,
+    };
+    if (body) headers['content-length'] = String(body.length);
+    const timeoutMs = req.timeoutMs ?? this.timeoutMs;
+
+    return new Promise<HttpsResponse>((resolve, reject) => {
+      let settled = false;
+      const fail = (err: unknown): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        reject(classifyError(err, req.url));
+      };
+      const request = https.request(
+        url,
+        {
+          method: req.method,
+          headers,
+          // An empty list replaces the system store too: `ca` is the whole trust store.
+          ca: this.ca,
+          rejectUnauthorized: true,
+          agent: false,
+          lookup: this.lookup(),
+          ...(this.options.clientCertificate
+            ? { cert: this.options.clientCertificate.cert, key: this.options.clientCertificate.key }
+            : {}),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > this.maxResponse) {
+              fail(
+                new HttpsError('bad-response', `${req.url}: answer larger than ${this.maxResponse} bytes`),
+              );
+              request.destroy();
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('error', fail);
+          res.on('aborted', () => fail(new HttpsError('network', `${req.url}: answer cut off`)));
+          res.on('end', () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(deadline);
+            const out: Record<string, string> = {};
+            for (const [k, v] of Object.entries(res.headers)) {
+              if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+            }
+            resolve({
+              status: res.statusCode ?? 0,
+              headers: out,
+              body: new Uint8Array(Buffer.concat(chunks)),
+            });
+          });
+        },
+      );
+      const deadline = setTimeout(() => {
+        request.destroy(new HttpsError('timeout', `${req.url}: no complete answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      request.on('error', fail);
+      request.end(body);
+    });
+  }
+
+  async getJson<T = unknown>(
+    url: string,
+    options: { headers?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<JsonResponse<T>> {
+    const res = await this.request({
+      method: 'GET',
+      url,
+      headers: { accept: 'application/json', ...options.headers },
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    return parseJson<T>(url, res);
+  }
+
+  async postJson<T = unknown>(
+    url: string,
+    body: unknown,
+    options: { headers?: Record<string, string>; timeoutMs?: number } = {},
+  ): Promise<JsonResponse<T>> {
+    const res = await this.request({
+      method: 'POST',
+      url,
+      headers: { accept: 'application/json', 'content-type': 'application/json', ...options.headers },
+      body: JSON.stringify(body),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    return parseJson<T>(url, res);
+  }
+
+  private lookup(): LookupFunction | undefined {
+    const hosts = this.options.hosts;
+    if (!hosts) return undefined;
+    return (hostname, options, callback) => {
+      const address = hosts[hostname];
+      if (address === undefined) {
+        // Not a bench name: the system resolver, as without the table.
+        dns.lookup(hostname, options, callback as never);
+        return;
+      }
+      const family = isIP(address);
+      if (options.all)
+        (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [
+          { address, family },
+        ]);
+      else callback(null, address, family);
+    };
+  }
+}
+
+function parseJson<T>(url: string, res: HttpsResponse): JsonResponse<T> {
+  const text = Buffer.from(res.body).toString('utf8');
+  try {
+    return { status: res.status, headers: res.headers, json: JSON.parse(text) as T };
+  } catch {
+    throw new HttpsError('bad-response', `${url}: HTTP ${res.status} answer is not JSON`);
+  }
+}
