@@ -5,7 +5,8 @@
  *   GET  /                       bench name and links
  *   GET  /devices                every device with its endpoint
  *   GET  /devices/<name>         one device with its state
- *   POST /devices/<name>/<act>   an action (scan, present, trigger, faults, unplug, replug, power-cycle…)
+ *   POST /devices/<name>/<act>   an action (scan, present, trigger, faults, unplug, replug, power-cycle, keys…)
+ *   GET  /devices/<name>/<view>  a view of the device (a phone's screen: JSON, or ?format=png)
  *   GET  /events                 WebSocket upgrade: one JSON event per message (recent history first)
  */
 import http from 'node:http';
@@ -121,6 +122,19 @@ export class ControlApi {
       });
     }
     if (parts.length !== 3) return this.reply(res, 404, { error: `no resource ${url.pathname}` });
+    const view = device.views?.[parts[2]!];
+    if (view && method === 'GET') {
+      let v;
+      try {
+        v = await view(url.searchParams.get('format'));
+      } catch (err) {
+        if (err instanceof ActionError) return this.reply(res, err.status, { error: err.message });
+        throw err;
+      }
+      res.writeHead(200, { 'content-type': v.contentType });
+      res.end(v.body);
+      return;
+    }
     const action = device.actions[parts[2]!];
     if (!action) {
       return this.reply(res, 404, {

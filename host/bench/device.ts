@@ -48,6 +48,11 @@ export class ActionError extends Error {
 
 export type DeviceAction = (body: unknown) => Promise<unknown>;
 
+export interface DeviceView {
+  contentType: string;
+  body: Buffer | string;
+}
+
 export interface BenchDevice {
   summary(): DeviceSummary;
   /** Current state for `GET /devices/<name>`. */
@@ -56,6 +61,11 @@ export interface BenchDevice {
   readonly actions: Readonly<Record<string, DeviceAction>>;
   /** Resolves when the device can be used from the host (e.g. a card taken by pcscd); rejects saying why not. */
   ready?(timeoutMs: number): Promise<void>;
+  /**
+   * Read-only views reachable as `GET /devices/<name>/<view>` (a phone's `screen`), each answering in the
+   * format asked for (`?format=png`), or JSON by default.
+   */
+  readonly views?: Readonly<Record<string, (format: string | null) => Promise<DeviceView>>>;
   /** Subscribe to this device's events. */
   onEvent(listener: (event: BenchEvent) => void): void;
   close(): Promise<void>;

@@ -20,8 +20,11 @@ import {
   type BenchEvent,
   type DeviceEndpoint,
   type DeviceSummary,
+  type DeviceView,
 } from './device.js';
 import { createIrTwin, type IrTwinDevice } from './ir-device.js';
+import { applyKeys, screenJson, screenPng } from './handset-api.js';
+import { handsetForModem, type Handset } from '../../firmware-sim/phone/handset/handset.js';
 import { cardProfile } from './uim-device.js';
 
 const PHONE_OPTIONS = ['ir', 'seed', 'irMaxBaud'] as const;
@@ -107,12 +110,14 @@ export async function createPhoneTwin(o: PhoneTwinOptions): Promise<PhoneTwinDev
     modem.close();
     throw new Error(`${o.transportText}: irMaxBaud is an option of ir=on`);
   }
-  return new PhoneTwinDevice(o.name, o.transportText, profile, modem, msisdn, ir);
+  return new PhoneTwinDevice(o.name, o.transportText, profile, modem, msisdn, ir, o.clock);
 }
 
 export class PhoneTwinDevice implements BenchDevice {
   readonly actions: Record<string, (body: unknown) => Promise<unknown>>;
+  readonly views: Record<string, (format: string | null) => Promise<DeviceView>>;
   private readonly events: DeviceEvents;
+  private handsetValue: Handset;
 
   constructor(
     readonly name: string,
@@ -123,8 +128,10 @@ export class PhoneTwinDevice implements BenchDevice {
     readonly msisdn: string | undefined,
     /** The IR port (ir=on). */
     readonly ir: IrTwinDevice | undefined,
+    private readonly clock: Clock,
   ) {
     this.events = new DeviceEvents(name);
+    this.handsetValue = this.bootHandset();
     modem.port.on('unplugged', () => this.events.emit('unplugged', {}));
     modem.port.on('replugged', (pts) => this.events.emit('replugged', { pts }));
     ir?.onEvent((e) => {
@@ -135,10 +142,24 @@ export class PhoneTwinDevice implements BenchDevice {
     if (ir) {
       for (const [k, fn] of Object.entries(ir.actions)) irActions[`ir-${k}`] = fn;
     }
+    this.views = {
+      screen: async (format) => {
+        if (format === 'png') return { contentType: 'image/png', body: await screenPng(this.handsetValue) };
+        if (format !== null && format !== 'json')
+          throw new ActionError(`format=${format}: expected png or json`);
+        return {
+          contentType: 'application/json',
+          body: `${JSON.stringify(screenJson(this.handsetValue))}\n`,
+        };
+      },
+    };
     this.actions = {
       ...irActions,
+      // The user at the keypad: {"keys":["1","ok"]}, {"text":"1234"}, {"choose":2}, {"answer":"…"}, {"launch":"id"}.
+      keys: async (body) => applyKeys(this.handsetValue, body),
       'power-cycle': async () => {
         modem.powerCycle();
+        this.handsetValue = this.bootHandset();
         this.events.emit('power-cycle', {});
         return { ok: true };
       },
@@ -161,6 +182,22 @@ export class PhoneTwinDevice implements BenchDevice {
         return { plugged: true, pts: modem.port.ptsPath };
       },
     };
+  }
+
+  /** The handset (screen, keypad, applications) around the modem now running. */
+  get handset(): Handset {
+    return this.handsetValue;
+  }
+
+  private bootHandset(): Handset {
+    const handset = handsetForModem(this.modem.modem, { clock: this.clock });
+    handset.onEvent((e) => {
+      if (handset !== this.handsetValue) return;
+      const { type, ...fields } = e;
+      this.events.emit(type === 'screen' ? 'screen' : `handset-${type}`, fields);
+    });
+    handset.powerOn();
+    return handset;
   }
 
   summary(): DeviceSummary {
@@ -189,6 +226,8 @@ export class PhoneTwinDevice implements BenchDevice {
       path: this.modem.path,
       plugged: this.modem.port.plugged,
       pin: m.pinState(),
+      handset: this.handsetValue.mode,
+      screen: screenJson(this.handsetValue),
       faults: this.modem.port.faults,
       ...(this.ir ? { ir: this.ir.state() } : {}),
     };

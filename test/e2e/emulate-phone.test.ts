@@ -13,7 +13,7 @@ import { SerialPort } from 'serialport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IrObexDriver } from '../../host/drivers/phone/ir-obex.js';
 import { AtClient } from '../devices/phone/at-client.js';
-import { runCli, until, type Cli } from './cli.js';
+import { postJson, runCli, until, type Cli } from './cli.js';
 
 describe('benchtwin emulate phone --ir --json', () => {
   let runtime: string;
@@ -55,6 +55,23 @@ describe('benchtwin emulate phone --ir --json', () => {
     } finally {
       await new Promise<void>((resolve) => port.close(() => resolve()));
     }
+  });
+
+  it('shows its screen on the control API (JSON and PNG) and takes keys', async () => {
+    const json = (await (await fetch(`${info.control}/screen`)).json()) as {
+      title: string;
+      status: { batteryLevel: number };
+      softKeys: { left: string | null };
+    };
+    expect(json.status.batteryLevel).toBe(85);
+    expect(typeof json.title).toBe('string');
+    const png = Buffer.from(await (await fetch(`${info.control}/screen?format=png`)).arrayBuffer());
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    // IHDR: width and height, big-endian, at bytes 16 and 20.
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([240, 320]);
+    const bad = await postJson(`${info.control}/keys`, { keys: ['ok', 'no-such-key'] });
+    expect(bad.status).toBe(400);
+    expect(String(bad.body['error'])).toContain('no-such-key');
   });
 
   it('serves OBEX on the IR port: discovery by name, PUT, GET back byte-identical', async () => {
