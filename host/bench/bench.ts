@@ -15,6 +15,8 @@ import { createScannerTwin } from './scanner-device.js';
 import { createUimTwin } from './uim-device.js';
 import { createIrTwin } from './ir-device.js';
 import { createPhoneTwin } from './phone-device.js';
+import { createSmscService } from './smsc-device.js';
+import { SimulatedNetwork } from '../../services/smsc/network.js';
 
 /** How long a device may take to become usable (a card to be taken by pcscd) before the bench gives up. */
 const READY_TIMEOUT_MS = 10_000;
@@ -46,7 +48,14 @@ export function makeClock(kind: 'wall' | 'virtual'): Clock {
 
 async function createDevice(
   role: RoleConfig,
-  ctx: { clock: Clock; runtimeDir: string; capture?: SerialCapture; usbCapturePrefix?: string },
+  ctx: {
+    clock: Clock;
+    runtimeDir: string;
+    /** The bench's mobile network: the SMSC and the phones meet on it. */
+    network: SimulatedNetwork;
+    capture?: SerialCapture;
+    usbCapturePrefix?: string;
+  },
 ): Promise<BenchDevice> {
   const t = role.transport;
   if (t.scheme === 'emu') {
@@ -87,6 +96,16 @@ async function createDevice(
         capture: role.capture ? ctx.capture : undefined,
       });
     }
+    if (t.kind === 'smsc') {
+      return createSmscService({
+        name: role.role,
+        options: t.options,
+        transportText: role.transportText,
+        clock: ctx.clock,
+        runtimeDir: ctx.runtimeDir,
+        network: ctx.network,
+      });
+    }
     if (t.kind === 'ir') {
       return createIrTwin({
         name: role.role,
@@ -100,7 +119,7 @@ async function createDevice(
       });
     }
     throw new Error(
-      `role "${role.role}": no emulated "${t.kind}" (emu:scanner/<profile>, emu:uim/<profile>, emu:phone/<profile> and emu:ir/<nickname> are)`,
+      `role "${role.role}": no emulated "${t.kind}" (emu:scanner/<profile>, emu:uim/<profile>, emu:phone/<profile>, emu:ir/<nickname> and emu:smsc/<name> are)`,
     );
   }
   if (t.scheme === 'serial') return new RealSerialDevice(role.role, t, role.transportText);
@@ -125,6 +144,7 @@ export async function startBench(config: BenchConfig, options: StartOptions = {}
     });
   }
   const devices = new Map<string, BenchDevice>();
+  const network = new SimulatedNetwork({ clock });
   const closeDevices = async (): Promise<void> => {
     for (const d of devices.values()) await d.close().catch(() => undefined);
     capture?.close();
@@ -136,6 +156,7 @@ export async function startBench(config: BenchConfig, options: StartOptions = {}
         await createDevice(role, {
           clock,
           runtimeDir,
+          network,
           ...(capture ? { capture } : {}),
           ...(config.captureDir ? { usbCapturePrefix: path.join(config.captureDir, config.name) } : {}),
         }),

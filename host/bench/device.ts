@@ -5,13 +5,15 @@ export interface DeviceEndpoint {
    * How the host reaches it: `serial` = a path opened with serialport; `hid` = a path opened through the HID
    * bus (node-hid or an emulated device); `evdev` = a keyboard's event device.
    */
-  transport: 'serial' | 'hid' | 'evdev' | 'ble' | 'pcsc';
+  transport: 'serial' | 'hid' | 'evdev' | 'ble' | 'pcsc' | 'smpp';
   /** Stable path (a symlink for twins, like /dev/serial/by-id). */
   path?: string;
   /** Current pseudo-terminal behind the stable path (twins only). */
   pts?: string;
   /** PC/SC reader name, as pcscd lists it (smart cards). */
   reader?: string;
+  /** A network service's address (`smpp://127.0.0.1:2775`). */
+  url?: string;
 }
 
 export interface DeviceSummary {

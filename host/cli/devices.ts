@@ -91,7 +91,7 @@ export async function runDevices(opts: { json: boolean }): Promise<number> {
     for (const d of b.devices) {
       const where = d.endpoint.path
         ? `${d.endpoint.path}${d.endpoint.pts ? ` -> ${d.endpoint.pts}` : ''}`
-        : '';
+        : (d.endpoint.url ?? d.endpoint.reader ?? '');
       console.log(`    ${d.name.padEnd(12)} ${d.emulated ? 'twin' : 'real'}  ${d.transport}  ${where}`);
     }
   }

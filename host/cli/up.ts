@@ -7,7 +7,12 @@ import { UsageError } from './main.js';
 function endpointLine(bench: RunningBench, name: string): Record<string, unknown> {
   const d = bench.devices.get(name)!;
   const s = d.summary();
-  const where = s.endpoint.transport === 'pcsc' ? { reader: s.endpoint.reader } : { path: s.endpoint.path };
+  const where =
+    s.endpoint.transport === 'pcsc'
+      ? { reader: s.endpoint.reader }
+      : s.endpoint.url !== undefined
+        ? { url: s.endpoint.url }
+        : { path: s.endpoint.path };
   return {
     role: s.role,
     transport: s.endpoint.transport,
@@ -102,7 +107,7 @@ export async function runUp(o: { file: string; json: boolean }): Promise<number>
     for (const [name, d] of bench.devices) {
       const s = d.summary();
       console.log(
-        `  ${name.padEnd(12)} ${s.emulated ? 'twin' : 'real'}  ${s.transport}  ${s.endpoint.path ?? ''}`,
+        `  ${name.padEnd(12)} ${s.emulated ? 'twin' : 'real'}  ${s.transport}  ${s.endpoint.path ?? s.endpoint.url ?? ''}`,
       );
     }
     console.log('Press Ctrl-C to stop.');
