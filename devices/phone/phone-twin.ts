@@ -3,8 +3,7 @@
  * delivery into the modem and a socket for the network's SMS bearer. The network itself (the simulated
  * one of services/smsc, or another) is joined from outside, so devices/ never depends on services/.
  */
-import type { SmsBearer, SmsDeliveryOutcome, SmsSubmitOutcome } from '../../firmware-sim/phone/sms-bearer.js';
-import { TpFailureCause } from '../../firmware-sim/phone/sms-bearer.js';
+import type { SmsBearer, SmsDeliveryOutcome } from '../../firmware-sim/phone/sms-bearer.js';
 import type { SmsMemoryPersistence } from '../../firmware-sim/phone/sms-storage.js';
 import { PhoneModemPort, type PhoneModemPortOptions } from './modem-port.js';
 
@@ -47,8 +46,6 @@ export class PhoneTwin implements SmsTerminal {
     this.port = new PhoneModemPort({
       ...portOptions,
       phoneSmsMemory: phoneSmsMemory ?? new FlashSmsMemory(),
-      // Each booted modem reaches whatever network is attached at the time of sending.
-      smsBearer: { submit: (tpdu) => this.submit(tpdu) },
     });
   }
 
@@ -68,20 +65,19 @@ export class PhoneTwin implements SmsTerminal {
     this.port.close();
   }
 
+  /** Battery out and in: the new modem keeps the phone memory and the network it was attached to. */
   powerCycle(): void {
     this.port.powerCycle();
+    this.port.modem.sms.bearer = this.bearer;
   }
 
   deliverSms(tpdu: Uint8Array): SmsDeliveryOutcome {
     return this.port.modem.deliverSms(tpdu);
   }
 
+  /** Without a bearer the modem answers +CMGS with +CMS ERROR: 331 (no network service). */
   setSmsBearer(bearer: SmsBearer | undefined): void {
     this.bearer = bearer;
-  }
-
-  private submit(tpdu: Uint8Array): Promise<SmsSubmitOutcome> {
-    if (!this.bearer) return Promise.resolve({ ok: false, cause: TpFailureCause.UNSPECIFIED });
-    return this.bearer.submit(tpdu);
+    this.port.modem.sms.bearer = bearer;
   }
 }
