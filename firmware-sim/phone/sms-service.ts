@@ -306,7 +306,7 @@ export class SmsService {
     }
     const messageClass = parseDcs(t.dcs).messageClass;
     // Class 2 belongs on the SIM (TS 23.038 §4) whatever +CPMS says.
-    if (messageClass === 2) return this.storeIncoming(stored, '+CMTI', 'SM');
+    if (messageClass === 2) return this.storeIncoming(stored, this.cnmi.mt === 0 ? undefined : '+CMTI', 'SM');
     const routed = this.cnmi.mt === 2 || (this.cnmi.mt === 3 && messageClass === 3);
     if (routed && this.formatRouted) {
       this.indicate(this.formatRouted(stored));

@@ -79,7 +79,7 @@ describe.skipIf(!hasGammu)(
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it('getallsms shows a concatenated message from an ESME with its sender, SMSC and parts; deletesms removes it', async () => {
+    it('getallsms shows a concatenated message from an ESME with its sender, SMSC and parts; getsms reads one; deletesms removes it', async () => {
       const text = `Order 42 ${'paid '.repeat(40)}`.trim();
       const r = await esme.call('submit_sm', {
         source_addr: '4930999',
@@ -102,6 +102,11 @@ describe.skipIf(!hasGammu)(
       expect(all.out).toMatch(/Concatenated \(linked\) message, ID \(8 bit\) \d+, part 1 of 2/);
       expect(all.out).toMatch(/2 SMS parts in 2 SMS sequences/);
       expect(all.out.replace(/\s+/g, '')).toContain(text.slice(0, 100).replace(/\s+/g, ''));
+
+      const one = await gammu('getsms', '1', '2');
+      expect(one.code).toBe(0);
+      expect(one.out).toMatch(/part 2 of 2/);
+      expect(one.out).toMatch(/Status\s+: Read/);
 
       expect((await gammu('deletesms', '1', '1')).code).toBe(0);
       const after = await gammu('getallsms');

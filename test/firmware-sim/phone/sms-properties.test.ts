@@ -9,7 +9,15 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../devices/serial/faults.js';
 import type { AtFinal } from '../../../firmware-sim/phone/at/command-table.js';
 import type { SmsBearer } from '../../../firmware-sim/phone/sms-bearer.js';
-import { encodeAtPdu, parseAddress, smsSubmitsForText } from '../../../firmware-sim/phone/sms/index.js';
+import {
+  encodeAtPdu,
+  encodeScAddress,
+  encodeTpdu,
+  parseAddress,
+  smsDeliversForText,
+  smsSubmitsForText,
+} from '../../../firmware-sim/phone/sms/index.js';
+import { decodeSmsRecord, encodeSmsRecord, type SmsStat } from '../../../firmware-sim/phone/sms-storage.js';
 import { phone, type TestPhone } from './at/helpers.js';
 
 const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
@@ -128,5 +136,50 @@ describe('SMS prompt properties (fast-check) and fuzz run', () => {
     }
     expect(accepted).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
+  });
+
+  it('EF_SMS records (TS 51.011 §10.5.3): any 176 octets decode without throwing; written records read back whole', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 176, maxLength: 176 }), (record) => {
+        expect(() => decodeSmsRecord(record)).not.toThrow();
+      }),
+      { numRuns: 500 },
+    );
+    const digits = fc.stringMatching(/^[0-9]{1,12}$/);
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 200 }),
+        digits,
+        digits,
+        fc.constantFrom<SmsStat>(0, 1, 2, 3),
+        (text, originator, sc, stat) => {
+          const received = stat <= 1;
+          const tpdu = received
+            ? encodeTpdu(
+                smsDeliversForText({
+                  originator: parseAddress(`+${originator}`),
+                  scts: { year: 2026, month: 1, day: 2, hour: 3, minute: 4, second: 5, timeZone: 0 },
+                  text,
+                  reference: 1,
+                })[0]!,
+              )
+            : encodeTpdu(
+                smsSubmitsForText({
+                  destination: parseAddress(originator),
+                  messageReference: 9,
+                  reference: 1,
+                  text,
+                })[0]!,
+              );
+          const scField = encodeScAddress(parseAddress(`+${sc}`));
+          const back = decodeSmsRecord(encodeSmsRecord(stat, scField, tpdu));
+          expect(back?.stat).toBe(stat);
+          expect(back?.scField).toEqual(scField);
+          expect(back?.tpdu).toEqual(tpdu);
+          expect(back?.decoded?.type).toBe(received ? 'SMS-DELIVER' : 'SMS-SUBMIT');
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
