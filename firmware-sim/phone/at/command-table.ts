@@ -51,6 +51,8 @@ export interface PromptHandler {
   cancel?(): void;
   /** Bytes kept before overflow (default 1024). */
   maxLength?: number;
+  /** Text mode (TS 27.005 §3.5.1): each CR in the data is answered with a new "> " prompt. */
+  continuation?: boolean;
 }
 
 export const respond = (lines: string[], final: AtFinal): AtResponse => ({ lines, final });

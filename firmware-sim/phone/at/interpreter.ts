@@ -245,6 +245,7 @@ export class AtInterpreter {
     }
     if (p.data.length < (p.handler.maxLength ?? DEFAULT_PROMPT_LENGTH)) p.data.push(b);
     else p.overflow = true;
+    if (b === this.settings.s[3] && p.handler.continuation) this.write(`${this.cr}${this.lf}> `);
   }
 
   private executeLine(body: string): void {

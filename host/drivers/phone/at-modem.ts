@@ -91,6 +91,10 @@ interface Pending {
 }
 
 const CTRL_Z = '\x1a';
+/** Notices real modems send on their own after power-up or PIN entry (never an answer to a command). */
+const NOTICE = /^(RDY|SMS DONE|PB DONE|SMS Ready|Call Ready|\^\w+:.*)$/;
+/** Codes that are unsolicited unless the running command is the one they name (+CREG: 1 after AT+CREG?). */
+const REPORT_PREFIXES = new Set(['+CREG', '+CGREG', '+CEREG', '+CPIN', '+CFUN', '+CIEV', '+CUSD', '+QIND']);
 
 /** 8-bit concatenation references, starting anywhere so two driver runs do not collide. */
 let nextReference = Math.floor(Math.random() * 256);
@@ -215,8 +219,9 @@ export class AtModem extends EventEmitter implements ApduTransport {
         return;
       case 'line':
         // The echo of the command (before ATE0 takes effect).
-        if (!p || (e.text === p.command && p.lines.length === 0)) {
-          if (!p) this.emit('unsolicited', [e.text]);
+        if (p && e.text === p.command && p.lines.length === 0) return;
+        if (!p || this.isNotice(e.text, p.command)) {
+          this.emit('unsolicited', [e.text]);
           return;
         }
         p.lines.push(e.text);
@@ -227,6 +232,12 @@ export class AtModem extends EventEmitter implements ApduTransport {
         p.resolve({ lines: p.lines, final: e.text });
         return;
     }
+  }
+
+  private isNotice(line: string, command: string): boolean {
+    if (NOTICE.test(line)) return true;
+    const prefix = /^(\+[A-Z]+):/.exec(line)?.[1];
+    return prefix !== undefined && REPORT_PREFIXES.has(prefix) && !command.toUpperCase().includes(prefix);
   }
 
   private write(text: string): Promise<void> {

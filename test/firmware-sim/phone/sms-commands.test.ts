@@ -272,7 +272,8 @@ describe('TS 27.005 SMS commands: conformance transcripts', () => {
     expect(p.send('AT+CMGL=?\r')).toBe(
       v1('+CMGL: ("REC UNREAD","REC READ","STO UNSENT","STO SENT","ALL")') + OK,
     );
-    expect(p.send('AT+CMGS="+4930123"\rLine one\rLine two\x1a')).toBe('\r\n> ');
+    // Each CR of the text is answered with a new prompt (§3.5.1).
+    expect(p.send('AT+CMGS="+4930123"\rLine one\rLine two\x1a')).toBe('\r\n> \r\n> ');
     await settle();
     expect(p.drain()).toBe(v1('+CMGS: 1') + OK);
     const sent = decodeTpdu(bearer.submitted[0]!, 'ms-to-sc');

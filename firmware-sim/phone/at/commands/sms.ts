@@ -304,6 +304,7 @@ export function registerSmsCommands(modem: PhoneModem): void {
         final: {
           kind: 'prompt',
           handler: {
+            continuation: true,
             submit: (data, overflow) => {
               if (overflow) return cms(CmsError.INVALID_TEXT_MODE_PARAMETER);
               const ud = userDataFromText(latin1(data), sms.csmp.dcs, modem.charset);
@@ -378,6 +379,7 @@ export function registerSmsCommands(modem: PhoneModem): void {
       final: {
         kind: 'prompt',
         handler: {
+          continuation: true,
           submit: (data, overflow) => {
             if (overflow) return cms(CmsError.INVALID_TEXT_MODE_PARAMETER);
             const ud = userDataFromText(latin1(data), sms.csmp.dcs, modem.charset);

@@ -145,4 +145,23 @@ describe('host AT modem driver on the phone twin over a PTY', () => {
     twin.modem.powerOff();
     await expect(modem.command('AT', { timeoutMs: 300 })).rejects.toMatchObject({ final: 'TIMEOUT' });
   });
+
+  it('status codes a modem sends on its own during a command (+CREG, SMS DONE) are not taken as its answer', async () => {
+    await modem.unlock('1234');
+    let release: (() => void) | undefined;
+    twin.setSmsBearer({
+      submit: (tpdu) =>
+        new Promise((resolve) => (release = () => resolve({ ok: true, messageReference: tpdu[1]! }))),
+    });
+    const notices: string[][] = [];
+    modem.on('unsolicited', (lines: string[]) => notices.push(lines));
+    const sending = modem.sendSms('+4930123', 'hello');
+    await waitFor('the SMS-SUBMIT on the network', () => release !== undefined);
+    // What a real modem may put on the line while +CMGS waits for the network.
+    await twin.port.port.write(Buffer.from('\r\n+CREG: 1\r\n\r\nSMS DONE\r\n', 'latin1'));
+    await waitFor('the notices', () => notices.length === 2);
+    release!();
+    expect(await sending).toEqual([1]);
+    expect(notices).toEqual([['+CREG: 1'], ['SMS DONE']]);
+  });
 });
