@@ -75,6 +75,7 @@ describe('TS 27.005 SMS commands: conformance transcripts', () => {
     expect(p.send('AT+CPMS="ME","SM"\r')).toBe(v1('+CPMS: 0,20,0,10,0,10') + OK);
     expect(p.send('AT+CPMS?\r')).toBe(v1('+CPMS: "ME",0,20,"SM",0,10,"SM",0,10') + OK);
     expect(p.send('AT+CPMS="BM"\r')).toBe(cmsError(303));
+    expect(p.send('AT+CPMS=,"ME"\r')).toBe(cmsError(304));
     expect(p.send('AT+CPMS="sm","me","me"\r')).toBe(v1('+CPMS: 0,10,0,20,0,20') + OK);
   });
 
@@ -94,6 +95,8 @@ describe('TS 27.005 SMS commands: conformance transcripts', () => {
     expect(p.send('AT+CSMP?\r')).toBe(v1('+CSMP: 49,170,0,8') + OK);
     expect(p.send('AT+CSMP=0\r')).toBe(cmsError(305));
     expect(p.send('AT+CSDH=?\r')).toBe(v1('+CSDH: (0,1)') + OK);
+    expect(p.send('AT+CNMA=?\r')).toBe(OK);
+    expect(p.send('AT+CMGF=0;+CNMA=?\r')).toBe(v1('+CNMA: (0-2)') + OK);
     expect(p.send('ATZ\r')).toBe(OK);
     // ATZ brought echo back: the line is echoed before ATE0 in it takes effect.
     expect(p.send('ATE0+CMGF?;+CSMP?\r')).toBe(

@@ -132,6 +132,7 @@ export function registerSmsCommands(modem: PhoneModem): void {
           chosen.push(sms.preferred[chosen.length]!);
           continue;
         }
+        if (name === undefined) return bad();
         if (!SMS_MEMORIES.includes(name as SmsMemoryName)) return cms(CmsError.OPERATION_NOT_SUPPORTED);
         chosen.push(name as SmsMemoryName);
       }
@@ -245,7 +246,7 @@ export function registerSmsCommands(modem: PhoneModem): void {
   t.add({
     name: '+CNMA',
     exec: () => ok(),
-    test: () => ok(sms.textMode ? '' : '+CNMA: (0-2)'),
+    test: () => (sms.textMode ? ok() : ok('+CNMA: (0-2)')),
     set: (params) => (intIn(params[0], 0, 2, 0) === null ? bad() : ok()),
   });
 
