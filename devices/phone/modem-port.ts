@@ -7,6 +7,8 @@ import type { Clock } from '../../firmware-sim/clock.js';
 import type { AtFinal } from '../../firmware-sim/phone/at/command-table.js';
 import { PhoneModem } from '../../firmware-sim/phone/modem.js';
 import type { PhoneProfile } from '../../firmware-sim/phone/profile.js';
+import type { SmsBearer } from '../../firmware-sim/phone/sms-bearer.js';
+import type { SmsMemoryPersistence } from '../../firmware-sim/phone/sms-storage.js';
 import type { SmartCard } from '../../firmware-sim/uim/card.js';
 import type { FaultSettings } from '../serial/faults.js';
 import type { LineSettings } from '../serial/line.js';
@@ -36,6 +38,10 @@ export interface PhoneModemPortOptions {
   paceInbound?: boolean;
   /** Observer of the final result codes the modem sends. */
   onFinal?: (final: AtFinal) => void;
+  /** The network side of SMS, handed to every modem this port boots. */
+  smsBearer?: SmsBearer;
+  /** Phone memory ("ME") that outlives a power cycle. */
+  phoneSmsMemory?: SmsMemoryPersistence;
 }
 
 export class PhoneModemPort {
@@ -92,6 +98,8 @@ export class PhoneModemPort {
       ...(o.card ? { card: o.card } : {}),
       clock: o.clock,
       ...(o.onFinal ? { onFinal: o.onFinal } : {}),
+      ...(o.smsBearer ? { smsBearer: o.smsBearer } : {}),
+      ...(o.phoneSmsMemory ? { phoneSmsMemory: o.phoneSmsMemory } : {}),
       output: (bytes) => {
         // An unplugged or closed port discards (and counts) what the modem sends, as a real line would.
         this.port.write(bytes).catch(() => undefined);

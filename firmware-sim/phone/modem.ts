@@ -14,6 +14,7 @@ import { AtInterpreter } from './at/interpreter.js';
 import { registerControlCommands } from './at/commands/control.js';
 import { registerIdentityCommands } from './at/commands/identity.js';
 import { registerSimCommands } from './at/commands/sim.js';
+import { cmsForSim, registerSmsCommands } from './at/commands/sms.js';
 import { registerV250Commands } from './at/commands/v250.js';
 import type { TeCharset } from './charset.js';
 import type { PhoneProfile } from './profile.js';
@@ -21,6 +22,10 @@ import { AccessTechnology } from './profile.js';
 import type { Registration, RegistrationCommand } from './radio.js';
 import { REGISTRATION_COMMANDS } from './radio.js';
 import { Battery, SimulatedRadio } from './radio.js';
+import type { SmsBearer, SmsDeliveryOutcome } from './sms-bearer.js';
+import { TpFailureCause } from './sms-bearer.js';
+import { SmsService } from './sms-service.js';
+import type { SmsMemoryPersistence } from './sms-storage.js';
 import type { PinState } from './uim-access.js';
 import { UimAccess } from './uim-access.js';
 
@@ -38,6 +43,12 @@ export interface PhoneModemOptions {
   /** Observer of final result codes (transcripts, tests). */
   onFinal?: (final: AtFinal) => void;
   maxLineLength?: number;
+  /** The network side of SMS; without one, sending answers +CMS ERROR: 331 (no network service). */
+  smsBearer?: SmsBearer;
+  /** Where phone memory ("ME") survives power cycles; without it, it is lost with the modem. */
+  phoneSmsMemory?: SmsMemoryPersistence;
+  /** Records of "ME" (default 20). */
+  phoneSmsMemorySize?: number;
 }
 
 export class PhoneModem {
@@ -47,6 +58,8 @@ export class PhoneModem {
   readonly radio: SimulatedRadio;
   readonly battery: Battery;
   readonly sim: UimAccess | undefined;
+  /** The short message entity: TS 27.005 settings, "SM"/"ME" storage, send and receive. */
+  readonly sms: SmsService;
   /** +CSCS */
   charset: TeCharset = 'IRA';
   /**
@@ -80,10 +93,23 @@ export class PhoneModem {
       ...(options.onFinal ? { onFinal: options.onFinal } : {}),
       ...(options.maxLineLength ? { maxLineLength: options.maxLineLength } : {}),
     });
+    this.sms = new SmsService({
+      sim: () => this.sim,
+      simUnavailable: () => cmsForSim(this.simUnavailable(true)),
+      registered: () => {
+        const stat = this.radio.registration.stat;
+        return stat === 1 || stat === 5;
+      },
+      unsolicited: (lines) => this.interpreter.unsolicited(lines),
+      ...(options.smsBearer ? { bearer: options.smsBearer } : {}),
+      ...(options.phoneSmsMemory ? { phoneMemory: options.phoneSmsMemory } : {}),
+      ...(options.phoneSmsMemorySize ? { phoneMemorySize: options.phoneSmsMemorySize } : {}),
+    });
     registerV250Commands(this);
     registerIdentityCommands(this);
     registerControlCommands(this);
     registerSimCommands(this);
+    registerSmsCommands(this);
     this.radio.onRegistration(() => this.registrationChanged());
     // Switching on gives the card a cold reset, whatever state it was left in.
     this.setFunctionality(1, true);
@@ -92,6 +118,15 @@ export class PhoneModem {
   /** Bytes from the DTE. */
   receive(bytes: Uint8Array): void {
     if (!this.off) this.interpreter.receive(bytes);
+  }
+
+  /**
+   * The network delivers an SMS-DELIVER or SMS-STATUS-REPORT TPDU: stored or routed per +CNMI, with
+   * +CMTI / +CMT / +CDS / +CDSI. The outcome is what the phone answers (RP-ACK, or RP-ERROR with TP-FCS).
+   */
+  deliverSms(tpdu: Uint8Array): SmsDeliveryOutcome {
+    if (this.off) return { ok: false, cause: TpFailureCause.UNSPECIFIED, reason: 'phone switched off' };
+    return this.sms.deliver(tpdu);
   }
 
   /** Switched off (battery out): silent from now on, radio timers cancelled, SIM contacts off. */
@@ -112,6 +147,7 @@ export class PhoneModem {
     if (this.sim && (reset || !simOn) && this.sim.powered) {
       this.sim.powerOff();
       this.imsi = undefined;
+      this.sms.simChanged();
     }
     if (this.sim && simOn && !this.sim.powered) this.sim.powerOn();
     this.radio.setPower(fun === 1);
@@ -207,5 +243,6 @@ export class PhoneModem {
     this.charset = 'IRA';
     for (const c of REGISTRATION_COMMANDS) this.registrationReports[c] = 0;
     this.copsFormat = 0;
+    this.sms.resetSettings();
   }
 }

@@ -41,6 +41,7 @@ export const FileId = {
   EF_IMSI: 0x6f07,
   EF_MSISDN: 0x6f40,
   EF_SMS: 0x6f3c,
+  EF_SMSP: 0x6f42,
 } as const;
 
 /** EFs of DF_TELECOM (TS 51.011 §10.5); other 6Fxx EFs live in DF_GSM / ADF USIM. */

@@ -25,7 +25,13 @@ export type AtFinal =
   /** +CMS ERROR: <err> (TS 27.005 §3.2.5): always reported; `text` is used when +CMEE=2. */
   | { kind: 'cms'; code: number; text?: string }
   /** Answer "\r\n> " and collect a block of data for `handler` (27.005 +CMGS/+CMGW). */
-  | { kind: 'prompt'; handler: PromptHandler };
+  | { kind: 'prompt'; handler: PromptHandler }
+  /**
+   * The answer comes later (an SMS submitted over the radio waits for the network's RP-ACK). The line
+   * stays busy until `result` settles: input is held, unsolicited codes wait, and the rest of the command
+   * line runs afterwards. A rejected promise is answered as a phone failure.
+   */
+  | { kind: 'deferred'; result: Promise<AtResponse> };
 
 export interface AtResponse {
   /** Information text lines, without framing. Characters are bytes 0–255. */
@@ -45,6 +51,8 @@ export interface PromptHandler {
   cancel?(): void;
   /** Bytes kept before overflow (default 1024). */
   maxLength?: number;
+  /** Text mode (TS 27.005 §3.5.1): each CR in the data is answered with a new "> " prompt. */
+  continuation?: boolean;
 }
 
 export const respond = (lines: string[], final: AtFinal): AtResponse => ({ lines, final });
@@ -58,6 +66,11 @@ export const cms = (code: number, text?: string): AtResponse => ({
 export const prompt = (handler: PromptHandler): AtResponse => ({
   lines: [],
   final: { kind: 'prompt', handler },
+});
+
+export const deferred = (result: Promise<AtResponse>): AtResponse => ({
+  lines: [],
+  final: { kind: 'deferred', result },
 });
 
 /** An extended command (`+NAME`): one handler per form; a missing form answers ERROR. */

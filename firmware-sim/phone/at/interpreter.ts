@@ -58,6 +58,8 @@ export interface AtInterpreterOptions {
 const CTRL_Z = 0x1a;
 const ESC = 0x1b;
 const DEFAULT_PROMPT_LENGTH = 1024;
+/** Input held while a deferred answer is awaited (a DTE that types ahead); more is dropped. */
+const MAX_HELD_INPUT = 4096;
 
 export class AtInterpreter {
   readonly settings: AtSettings = defaultAtSettings();
@@ -70,6 +72,11 @@ export class AtInterpreter {
   private prompt: { handler: PromptHandler; data: number[]; overflow: boolean } | undefined;
   private readonly queue: string[][] = [];
   private batch: number[] | undefined;
+  /** A deferred final result is awaited; input is held in `held` until it comes. */
+  private waiting = false;
+  private held: number[] = [];
+  /** Bumped by `reset`, so an answer that settles after a power cycle is dropped. */
+  private generation = 0;
 
   constructor(options: AtInterpreterOptions) {
     this.options = options;
@@ -83,13 +90,22 @@ export class AtInterpreter {
     return this.prompt !== undefined;
   }
 
+  /** True while a command waits for its deferred answer. */
+  get awaitingAnswer(): boolean {
+    return this.waiting;
+  }
+
   /** Bytes from the DTE. */
   receive(bytes: Uint8Array): void {
-    // Everything one chunk of input causes leaves in one write (a UART FIFO, not a syscall per byte).
+    this.batched(() => this.receiveAll(bytes));
+  }
+
+  /** Everything one chunk of input (or one deferred answer) causes leaves in one write, as from a UART FIFO. */
+  private batched(work: () => void): void {
     const outer = this.batch === undefined;
     if (outer) this.batch = [];
     try {
-      this.receiveAll(bytes);
+      work();
     } finally {
       if (outer) {
         const out = this.batch!;
@@ -107,6 +123,7 @@ export class AtInterpreter {
         // A handler fault must not take the line down: answer as a phone failure and go on.
         this.prompt = undefined;
         this.executing = false;
+        this.waiting = false;
         this.final({ kind: 'cme', code: CmeError.PHONE_FAILURE });
         this.flushUnsolicited();
       }
@@ -136,13 +153,48 @@ export class AtInterpreter {
     this.prompt = undefined;
     this.queue.length = 0;
     this.lastLine = '';
+    this.waiting = false;
+    this.held = [];
+    this.generation++;
   }
 
   private get busy(): boolean {
-    return this.executing || this.prompt !== undefined || this.assembler.inLine;
+    return this.executing || this.waiting || this.prompt !== undefined || this.assembler.inLine;
+  }
+
+  /**
+   * Waits for a deferred answer; `then` writes it (and may go on with the command line). Afterwards
+   * waiting codes go out and the input held meanwhile is processed.
+   */
+  private await(result: Promise<AtResponse>, then: (r: AtResponse) => void): void {
+    this.waiting = true;
+    const generation = this.generation;
+    const settle = (r: AtResponse): void => {
+      if (generation !== this.generation) return;
+      this.batched(() => {
+        this.waiting = false;
+        try {
+          then(r);
+        } catch {
+          this.executing = false;
+          this.waiting = false;
+          this.final({ kind: 'cme', code: CmeError.PHONE_FAILURE });
+        }
+        if (!this.busy) this.flushUnsolicited();
+        if (this.waiting) return;
+        const held = this.held;
+        this.held = [];
+        this.receiveAll(Uint8Array.from(held));
+      });
+    };
+    result.then(settle, () => settle({ lines: [], final: { kind: 'cme', code: CmeError.PHONE_FAILURE } }));
   }
 
   private receiveByte(b: number): void {
+    if (this.waiting) {
+      if (this.held.length < MAX_HELD_INPUT) this.held.push(b);
+      return;
+    }
     if (this.prompt) {
       // The data is echoed; its Ctrl-Z / ESC terminator is not.
       if (this.settings.echo && b !== CTRL_Z && b !== ESC) this.write(String.fromCharCode(b));
@@ -177,24 +229,36 @@ export class AtInterpreter {
       try {
         const r = p.handler.submit(Uint8Array.from(p.data), p.overflow);
         this.info(r.lines);
-        // A prompt handler cannot open another prompt.
-        this.final(r.final.kind === 'prompt' ? { kind: 'code', code: 'ERROR' } : r.final);
+        if (r.final.kind === 'deferred') {
+          this.await(r.final.result, (answer) => {
+            this.info(answer.lines);
+            this.final(this.plainFinal(answer.final));
+          });
+        } else {
+          this.final(this.plainFinal(r.final));
+        }
       } finally {
         this.executing = false;
       }
-      this.flushUnsolicited();
+      if (!this.busy) this.flushUnsolicited();
       return;
     }
     if (p.data.length < (p.handler.maxLength ?? DEFAULT_PROMPT_LENGTH)) p.data.push(b);
     else p.overflow = true;
+    if (b === this.settings.s[3] && p.handler.continuation) this.write(`${this.cr}${this.lf}> `);
   }
 
   private executeLine(body: string): void {
+    const parsed = parseCommandLine(body);
+    this.runCommands(parsed.commands, 0, parsed.error !== undefined);
+  }
+
+  /** Runs the commands of a line from `from` on; a deferred answer resumes the line when it comes. */
+  private runCommands(commands: readonly AtCommand[], from: number, syntaxError: boolean): void {
     this.executing = true;
     try {
-      const parsed = parseCommandLine(body);
-      for (const cmd of parsed.commands) {
-        const r = this.run(cmd);
+      for (let i = from; i < commands.length; i++) {
+        const r = this.run(commands[i]!);
         this.info(r.lines);
         if (r.final.kind === 'prompt') {
           // Commands after a prompting one on the same line are not executed.
@@ -202,16 +266,30 @@ export class AtInterpreter {
           this.write(`${this.cr}${this.lf}> `);
           return;
         }
+        if (r.final.kind === 'deferred') {
+          this.await(r.final.result, (answer) => {
+            this.info(answer.lines);
+            const f = this.plainFinal(answer.final);
+            if (f.kind === 'code' && f.code === 'OK') this.runCommands(commands, i + 1, syntaxError);
+            else this.final(f);
+          });
+          return;
+        }
         if (!(r.final.kind === 'code' && r.final.code === 'OK')) {
           this.final(r.final);
           return;
         }
       }
-      this.final({ kind: 'code', code: parsed.error ? 'ERROR' : 'OK' });
+      this.final({ kind: 'code', code: syntaxError ? 'ERROR' : 'OK' });
     } finally {
       this.executing = false;
-      if (!this.prompt) this.flushUnsolicited();
+      if (!this.busy) this.flushUnsolicited();
     }
+  }
+
+  /** A later answer cannot open a prompt or defer again. */
+  private plainFinal(f: AtFinal): AtFinal {
+    return f.kind === 'prompt' || f.kind === 'deferred' ? { kind: 'code', code: 'ERROR' } : f;
   }
 
   private run(cmd: AtCommand): AtResponse {
@@ -314,6 +392,7 @@ export class AtInterpreter {
         text = `+CMS ERROR: ${this.settings.cmee === 2 && f.text ? f.text : f.code}`;
         break;
       case 'prompt':
+      case 'deferred':
         text = 'ERROR';
         numeric = ResultCode.ERROR;
         break;

@@ -83,7 +83,8 @@ const isValidFinal = (f: AtFinal): boolean => {
     case 'cms':
       return Number.isInteger(f.code);
     case 'prompt':
-      return false; // no command of this table prompts yet
+    case 'deferred':
+      return false; // onFinal never sees a prompt or a deferred answer, only what ends the command
   }
 };
 

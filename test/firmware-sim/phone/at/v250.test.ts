@@ -159,10 +159,12 @@ describe('V.250 §5.6–5.7 execution and result codes', () => {
       'AT&F',
       'ATI',
       'AT+CLAC',
+      'AT+CMGS',
+      'AT+CNMI',
     ]) {
       expect(listed, c).toContain(c);
     }
-    expect(listed).not.toContain('AT+CMGS');
+    expect(listed).not.toContain('AT+CMGC');
     for (const c of listed.filter((l) => l.startsWith('AT+'))) {
       expect(p.send(`${c}=?\r`).startsWith('\r\nERROR'), c).toBe(false);
     }
