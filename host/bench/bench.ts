@@ -86,6 +86,7 @@ async function createDevice(
     }
     if (t.kind === 'phone') {
       return createPhoneTwin({
+        network: ctx.network,
         name: role.role,
         profile: t.profile,
         options: t.options,

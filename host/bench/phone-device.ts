@@ -9,7 +9,9 @@ import path from 'node:path';
 import type { Clock } from '../../firmware-sim/clock.js';
 import type { UimCard } from '../../firmware-sim/uim/card-os.js';
 import { loadPhoneFixtures, type PhoneProfile } from '../../devices/profiles/phones.js';
-import { PhoneModemPort } from '../../devices/phone/modem-port.js';
+import { PhoneTwin } from '../../devices/phone/phone-twin.js';
+import type { SimulatedNetwork } from '../../services/smsc/network.js';
+import { attachPhone } from '../../services/smsc/phone-attachment.js';
 import { openStoredCard } from '../../devices/smartcard/eeprom-store.js';
 import type { SerialCaptureSink } from '../../devices/serial/port.js';
 import { FaultsSchema, type FaultsConfig } from './bench-file.js';
@@ -45,6 +47,8 @@ export interface PhoneTwinOptions {
   runtimeDir: string;
   faults?: FaultsConfig | undefined;
   capture?: SerialCaptureSink | undefined;
+  /** The bench's mobile network: the phone registers its MSISDN there for SMS. */
+  network?: SimulatedNetwork;
 }
 
 function flag(o: PhoneTwinOptions, key: string): boolean {
@@ -76,7 +80,10 @@ export async function createPhoneTwin(o: PhoneTwinOptions): Promise<PhoneTwinDev
   }
   const { seed: faultSeed, ...faults } = o.faults ?? {};
   const modemSeed = seed ?? faultSeed;
-  const modem = new PhoneModemPort({
+  if (!msisdn)
+    throw new Error(`${o.transportText}: the phone's card has no MSISDN: it cannot join the network`);
+  const modem = new PhoneTwin({
+    msisdn,
     name: o.name,
     profile,
     ...(card ? { card } : {}),
@@ -110,7 +117,8 @@ export async function createPhoneTwin(o: PhoneTwinOptions): Promise<PhoneTwinDev
     modem.close();
     throw new Error(`${o.transportText}: irMaxBaud is an option of ir=on`);
   }
-  return new PhoneTwinDevice(o.name, o.transportText, profile, modem, msisdn, ir, o.clock);
+  const detach = o.network ? attachPhone(o.network, modem) : undefined;
+  return new PhoneTwinDevice(o.name, o.transportText, profile, modem, msisdn, ir, o.clock, detach);
 }
 
 export class PhoneTwinDevice implements BenchDevice {
@@ -123,17 +131,19 @@ export class PhoneTwinDevice implements BenchDevice {
     readonly name: string,
     private readonly transportText: string,
     readonly profile: PhoneProfile,
-    readonly modem: PhoneModemPort,
+    readonly modem: PhoneTwin,
     /** The subscriber number from the card's EF_MSISDN profile, when it has one. */
     readonly msisdn: string | undefined,
     /** The IR port (ir=on). */
     readonly ir: IrTwinDevice | undefined,
     private readonly clock: Clock,
+    /** Leaves the mobile network (at close). */
+    private readonly detach?: () => void,
   ) {
     this.events = new DeviceEvents(name);
     this.handsetValue = this.bootHandset();
-    modem.port.on('unplugged', () => this.events.emit('unplugged', {}));
-    modem.port.on('replugged', (pts) => this.events.emit('replugged', { pts }));
+    modem.port.port.on('unplugged', () => this.events.emit('unplugged', {}));
+    modem.port.port.on('replugged', (pts) => this.events.emit('replugged', { pts }));
     ir?.onEvent((e) => {
       const { time: _time, device: _device, type, ...fields } = e;
       this.events.emit(`ir-${type}`, fields);
@@ -167,19 +177,19 @@ export class PhoneTwinDevice implements BenchDevice {
         const parsed = FaultsSchema.safeParse(body);
         if (!parsed.success) throw new ActionError(`faults: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
         const { seed: _seed, ...faults } = parsed.data;
-        modem.port.setFaults(faults);
+        modem.port.port.setFaults(faults);
         this.events.emit('faults', { faults });
-        return { faults: modem.port.faults };
+        return { faults: modem.port.port.faults };
       },
       unplug: async () => {
-        if (!modem.port.plugged) throw new ActionError('already unplugged', 409);
-        modem.port.unplug();
+        if (!modem.port.port.plugged) throw new ActionError('already unplugged', 409);
+        modem.port.port.unplug();
         return { plugged: false };
       },
       replug: async () => {
-        if (modem.port.plugged) throw new ActionError('already plugged in', 409);
-        modem.port.replug();
-        return { plugged: true, pts: modem.port.ptsPath };
+        if (modem.port.port.plugged) throw new ActionError('already plugged in', 409);
+        modem.port.port.replug();
+        return { plugged: true, pts: modem.port.port.ptsPath };
       },
     };
   }
@@ -202,7 +212,7 @@ export class PhoneTwinDevice implements BenchDevice {
 
   summary(): DeviceSummary {
     const endpoint: DeviceEndpoint = { transport: 'serial', path: this.modem.path };
-    if (this.modem.port.ptsPath) endpoint.pts = this.modem.port.ptsPath;
+    if (this.modem.port.port.ptsPath) endpoint.pts = this.modem.port.port.ptsPath;
     const summary: DeviceSummary = {
       name: this.name,
       role: this.name,
@@ -224,11 +234,11 @@ export class PhoneTwinDevice implements BenchDevice {
       imei: this.profile.imei,
       msisdn: this.msisdn,
       path: this.modem.path,
-      plugged: this.modem.port.plugged,
+      plugged: this.modem.port.port.plugged,
       pin: m.pinState(),
       handset: this.handsetValue.mode,
       screen: screenJson(this.handsetValue),
-      faults: this.modem.port.faults,
+      faults: this.modem.port.port.faults,
       ...(this.ir ? { ir: this.ir.state() } : {}),
     };
   }
@@ -238,6 +248,7 @@ export class PhoneTwinDevice implements BenchDevice {
   }
 
   async close(): Promise<void> {
+    this.detach?.();
     this.modem.close();
     await this.ir?.close();
   }

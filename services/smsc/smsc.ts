@@ -402,9 +402,13 @@ export class Smsc implements MoReceiver {
     const handle = this.o.clock.setTimeout(
       () => {
         this.timers.delete(handle);
-        this.kick();
+        // Node's timers run on the event loop's cached millisecond time and can fire a fraction of a
+        // millisecond before the clock reads `at`: the message would not be due yet, and nothing would
+        // wake the queue again. Wait out the rest instead.
+        if (at > this.now()) this.wakeAt(at);
+        else this.kick();
       },
-      Math.max(0, at - this.now()),
+      Math.max(0, Math.ceil(at - this.now())),
     );
     this.timers.add(handle);
   }

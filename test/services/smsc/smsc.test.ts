@@ -362,6 +362,45 @@ describe('SMSC retries on the virtual clock', () => {
     }
   });
 
+  it('a retry timer that fires a fraction of a millisecond early (as Node timers do) still retries', async () => {
+    /** Runs every timer half a millisecond before it is due: the clock then reads just short of it. */
+    class EarlyClock extends VirtualClock {
+      override setTimeout(fn: () => void, ms: number): ReturnType<VirtualClock['setTimeout']> {
+        return super.setTimeout(fn, Math.max(0, ms - 0.5));
+      }
+    }
+    const db = tempDb();
+    const clock = new EarlyClock();
+    const network = new SimulatedNetwork();
+    let attempts = 0;
+    network.register(PHONE, async () => {
+      attempts++;
+      if (attempts < 2) throw new Error('not registered yet');
+    });
+    const smsc = new Smsc({ dbFile: db.file, clock, network, accounts: ACCOUNTS, retryDelaysMs: [1000] });
+    const e = await Esme.connect(await smsc.listen(0));
+    try {
+      await e.call('bind_transceiver', { system_id: 'shop', password: 'secret' });
+      await e.call('submit_sm', {
+        source_addr: '4930999',
+        dest_addr_ton: 1,
+        destination_addr: '4917000001',
+        short_message: Buffer.from(encodeGsm7('early timer')),
+      });
+      await waitFor('attempt 1 and its retry timer', () => attempts === 1 && clock.pending === 1);
+      // The timer runs at 999.5 ms, when the message is not due yet; the SMSC must wait out the rest.
+      clock.advance(999.5);
+      await waitFor('the re-armed timer', () => clock.pending === 1);
+      clock.advance(1);
+      await waitFor('attempt 2', () => attempts === 2);
+      await waitFor('delivered', () => smsc.store.counts()['delivered'] === 1);
+    } finally {
+      e.close();
+      await smsc.close();
+      db.remove();
+    }
+  });
+
   it('an absent phone: the message fails after maxAttempts and the receipt says UNDELIV', async () => {
     const db = tempDb();
     const clock = new VirtualClock();
