@@ -20,6 +20,9 @@ export interface MtDelivery {
 /** Resolves to acknowledge the delivery, rejects to refuse it (memory full, error in MS). */
 export type DeliverHandler = (delivery: MtDelivery) => Promise<void>;
 
+/** A route out of this network for numbers no phone here has (a gateway modem to another network). */
+export type RouteHandler = (msisdn: string, delivery: MtDelivery) => Promise<void>;
+
 /** What the SMSC answers a phone's SMS-SUBMIT with: RP-ACK, or RP-ERROR with a TP-FCS cause. */
 export type MoOutcome = { ok: true; messageId: string } | { ok: false; cause: number; reason: string };
 
@@ -38,6 +41,7 @@ export interface NetworkOptions {
 
 export class SimulatedNetwork {
   private readonly subscribers = new Map<string, DeliverHandler>();
+  private readonly routes = new Map<string, RouteHandler>();
   private smsc: MoReceiver | undefined;
 
   constructor(private readonly options: NetworkOptions = {}) {}
@@ -50,8 +54,24 @@ export class SimulatedNetwork {
     };
   }
 
+  /**
+   * Numbers starting with `prefix` that no phone of this network has go out through `handler` (the longest
+   * matching prefix wins). Returns the function that removes the route.
+   */
+  route(prefix: string, handler: RouteHandler): () => void {
+    this.routes.set(prefix, handler);
+    return () => {
+      if (this.routes.get(prefix) === handler) this.routes.delete(prefix);
+    };
+  }
+
   isRegistered(msisdn: string): boolean {
     return this.subscribers.has(msisdn);
+  }
+
+  /** A phone of this network has the number, or a route takes it out. */
+  reaches(msisdn: string): boolean {
+    return this.subscribers.has(msisdn) || this.routeFor(msisdn) !== undefined;
   }
 
   /** The SMSC that receives mobile-originated messages (one per network). */
@@ -62,7 +82,7 @@ export class SimulatedNetwork {
   async deliver(msisdn: string, delivery: MtDelivery): Promise<DeliveryOutcome> {
     const { clock, latencyMs = 0 } = this.options;
     if (clock && latencyMs > 0) await new Promise<void>((r) => clock.setTimeout(r, latencyMs));
-    const handler = this.subscribers.get(msisdn);
+    const handler = this.subscribers.get(msisdn) ?? this.routeFor(msisdn);
     if (!handler) return 'absent';
     try {
       await handler(delivery);
@@ -70,6 +90,15 @@ export class SimulatedNetwork {
     } catch {
       return 'failed';
     }
+  }
+
+  private routeFor(msisdn: string): DeliverHandler | undefined {
+    let best: string | undefined;
+    for (const prefix of this.routes.keys()) {
+      if (msisdn.startsWith(prefix) && (best === undefined || prefix.length > best.length)) best = prefix;
+    }
+    const route = best === undefined ? undefined : this.routes.get(best);
+    return route && ((delivery) => route(msisdn, delivery));
   }
 
   /** A phone sends an SMS-SUBMIT TPDU (what AT+CMGS puts on the air). */

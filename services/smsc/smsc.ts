@@ -352,6 +352,34 @@ export class Smsc implements MoReceiver {
       return { ok: false, cause: 0xb0, reason: `${d.value.type} from a phone` };
     }
     const t = d.value;
+    const destination = t.destination.ton === 1 ? `+${t.destination.value}` : t.destination.value;
+    // Phone to phone: a subscriber of this network (or a number it routes out) gets the part as an
+    // SMS-DELIVER from the sender, header and coding as submitted, queued like any mobile-terminated message.
+    if (this.o.network.reaches(destination)) {
+      const deliver = encodeTpdu({
+        type: 'SMS-DELIVER',
+        moreMessagesToSend: false,
+        loopPrevention: false,
+        replyPath: false,
+        statusReportIndication: false,
+        originator: parseAddress(msisdn),
+        pid: t.pid,
+        dcs: t.dcs,
+        scts: sctsFromEpoch(this.now(), 0),
+        userData: t.userData,
+      });
+      const stored = this.store.insertMt({
+        systemId: '',
+        source: msisdn,
+        destination,
+        tpdus: [deliver],
+        registeredDelivery: 0,
+        submittedAt: this.now(),
+        preview: t.userData.text?.slice(0, 40) ?? '',
+      });
+      this.kick();
+      return { ok: true, messageId: String(stored.id) };
+    }
     const ud = t.userData;
     let payload: Uint8Array;
     let dataCoding: number;
@@ -370,7 +398,7 @@ export class Smsc implements MoReceiver {
       systemId: '',
       kind: 'mo',
       source: msisdn,
-      destination: t.destination.ton === 1 ? `+${t.destination.value}` : t.destination.value,
+      destination,
       esmClass: ud.header ? ESM_UDHI : 0,
       dataCoding,
       payload: Uint8Array.from([...udh, ...payload]),

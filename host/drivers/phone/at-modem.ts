@@ -16,6 +16,7 @@ import {
   parseAddress,
   smsSubmitsForText,
   SmsReassembler,
+  type SmsSubmit,
   type DecodedAtPdu,
   type ReassembledMessage,
 } from '../../../firmware-sim/phone/sms/index.js';
@@ -314,6 +315,15 @@ export class AtModem extends EventEmitter implements ApduTransport {
       ...(options.alphabet ? { alphabet: options.alphabet } : {}),
       ...(options.statusReportRequest ? { statusReportRequest: true } : {}),
     });
+    return this.sendSubmits(parts);
+  }
+
+  /**
+   * Sends prepared SMS-SUBMIT TPDUs (concatenation headers, ports and DCS as they are), one +CMGS each.
+   * Resolves with the TP-MR of every part.
+   */
+  async sendSubmits(parts: readonly SmsSubmit[]): Promise<number[]> {
+    await this.command('AT+CMGF=0');
     const mrs: number[] = [];
     for (const tpdu of parts) {
       const pdu = encodeAtPdu({ tpdu });
