@@ -128,7 +128,6 @@ export class BlePhoneLink extends EventEmitter<BlePhoneLinkEvents> {
   private transactionListeners: ((t: TransactionNotification) => void)[] = [];
   private closing = false;
   private reconnecting: Promise<void> | undefined;
-  private attErrors: { request: number; code: number }[] = [];
   private attWaiters = new Set<(e: { request: number; code: number }) => void>();
   private onNotify = (data: Buffer, isNotification: boolean) => {
     if (!isNotification) return;
@@ -209,7 +208,13 @@ export class BlePhoneLink extends EventEmitter<BlePhoneLinkEvents> {
       throw new PhoneLinkError('NotConnected', 'already linked to another phone: disconnect() first');
     this.closing = false;
     this.peripheral = peripheral;
-    await this.establish(peripheral);
+    try {
+      await this.establish(peripheral);
+    } catch (e) {
+      this.peripheral = undefined;
+      if (peripheral.state === 'connected') peripheral.disconnect();
+      throw e;
+    }
   }
 
   get address(): string | undefined {
@@ -335,7 +340,8 @@ export class BlePhoneLink extends EventEmitter<BlePhoneLinkEvents> {
     this.chars.clear();
     this.paired = false;
     this.transactionListeners = [];
-    if (!p || p.state === 'disconnected') return;
+    // After a failed or cancelled connection noble leaves the state at 'error': nothing to disconnect.
+    if (!p || p.state !== 'connected') return;
     await this.within(this.timeouts.operationMs, 'disconnect', (resolve) => {
       p.once('disconnect', () => resolve(undefined));
       p.disconnect();
@@ -364,7 +370,7 @@ export class BlePhoneLink extends EventEmitter<BlePhoneLinkEvents> {
         });
       } catch (e) {
         if (e instanceof PhoneLinkError && e.code === 'Timeout' && peripheral.state === 'connecting')
-          peripheral.cancelConnect();
+          await this.cancelConnect(peripheral);
         throw e;
       }
     }
@@ -388,6 +394,29 @@ export class BlePhoneLink extends EventEmitter<BlePhoneLinkEvents> {
     for (const c of characteristics) this.chars.set(c.uuid, c);
     if (this.chars.size === 0)
       throw new PhoneLinkError('NotFound', `${peripheral.address} does not offer the payment service`);
+  }
+
+  /**
+   * LE Create Connection Cancel, and wait until the controller has ended the attempt (LE Connection
+   * Complete 0x02 Unknown Connection Identifier, noble's state 'error'): a new connect issued before
+   * that would be answered by the old attempt's completion.
+   */
+  private async cancelConnect(peripheral: Peripheral): Promise<void> {
+    const ended = new Promise<void>((resolve) => {
+      const onConnect = () => {
+        if (peripheral.state === 'connecting') return;
+        peripheral.removeListener('connect', onConnect);
+        resolve();
+      };
+      peripheral.on('connect', onConnect);
+    });
+    peripheral.cancelConnect();
+    await this.within(this.timeouts.operationMs, 'cancel connection', (resolve) => {
+      void ended.then(resolve);
+      return () => undefined;
+    }).catch(() => undefined);
+    // It may have connected after all, just before the cancel arrived.
+    if (peripheral.state === 'connected') peripheral.disconnect();
   }
 
   private onLinkDropped(peripheral: Peripheral, reason: number | undefined): void {
@@ -475,7 +504,6 @@ export class BlePhoneLink extends EventEmitter<BlePhoneLinkEvents> {
     run: () => Promise<T>,
     timeoutMs: number,
   ): Promise<T> {
-    this.attErrors = [];
     return this.within(timeoutMs, what, (resolve, reject) => {
       const onAttError = (e: { request: number; code: number }) => {
         if (e.request !== request) return;
@@ -505,11 +533,9 @@ export class BlePhoneLink extends EventEmitter<BlePhoneLinkEvents> {
     acl.on('data', (cid: number, data: Buffer) => {
       if (cid !== ATT_CID || data[0] !== ATT_ERROR_RSP || data.length < 5) return;
       const e = { request: data[1]!, code: data[4]! };
-      this.attErrors.push(e);
-      // Waiters run after noble has handled the same PDU (it may start pairing on it).
-      queueMicrotask(() => {
-        for (const w of [...this.attWaiters]) w(e);
-      });
+      // noble's own listener came first and has handled the PDU (it may have started pairing on it); the
+      // waiters run now, before the empty value noble makes of an error reaches the caller.
+      for (const w of [...this.attWaiters]) w(e);
     });
   }
 
