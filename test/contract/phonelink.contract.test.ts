@@ -28,7 +28,12 @@ for (const suite of suites) {
     let link: BlePhoneLink;
 
     const find = async (): Promise<DiscoveredPhone> => {
-      const phones = await link.discover({ timeoutMs: 10_000, count: 1, ...filter() });
+      // A twin is found by its name at once; a real phone among others: listen the whole window.
+      const phones = await link.discover({
+        timeoutMs: 10_000,
+        ...(target.phoneName ? { count: 1 } : {}),
+        ...filter(),
+      });
       const phone = phones.find((p) => p.address === target.phoneAddress);
       if (!phone)
         throw new Error(

@@ -94,4 +94,52 @@ describe('mobile terminal twin: phone (BLE) → terminal → POS (RS-232C on a P
       clock.dispose();
     }
   });
+
+  it('a phone whose user has not passed the UIM check: the POS hears ERR NOUSER, then the UID once the user is authenticated', async () => {
+    const clock = new VirtualClock({ autoAdvance: { quietMs: 50 } });
+    const air = new Air({ clock });
+    const terminalRadio = new VirtualController({
+      air,
+      address: '5a:61:00:00:00:17',
+      name: 'mobile-terminal',
+    });
+    const link = await BlePhoneLink.open({ transport: terminalRadio, clock });
+    const port = new EmulatedSerialPort({ name: 'mobile-terminal-2', runtimeDir: dir, clock });
+    await port.open();
+    const terminal = new MobileTerminal({ link, port, clock, scanWindowMs: 500, retryDelayMs: 200 });
+    const pos = new SerialPort({ path: port.path, baudRate: 9600, autoOpen: false });
+    await new Promise<void>((resolve, reject) => pos.open((e) => (e ? reject(e) : resolve())));
+    const lines: string[] = [];
+    const framer = new LineFramer();
+    pos.on('data', (d: Buffer) => lines.push(...framer.push(d).map((l) => l ?? '<overlong>')));
+    const ask = async (text: string): Promise<string> => {
+      const n = lines.length;
+      pos.write(Buffer.from(text + '\r\n', 'latin1'));
+      return until(`an answer to ${text}`, () => lines.slice(n).find((l) => !l.startsWith('ERR NOUSER')));
+    };
+    const phone = await PhoneGatt.start({ air, address: '5a:61:00:00:00:14', name: 'phone-14' });
+    try {
+      terminal.start();
+      expect(await until('ERR NOUSER', () => lines.find((l) => l.startsWith('ERR')))).toBe(
+        'ERR NOUSER 5a:61:00:00:00:14',
+      );
+      // The POS does not poll meanwhile: its traffic would keep the virtual clock from jumping over the
+      // terminal's retry pause (autoAdvance waits for quiet links).
+      const read = new Promise((r) => terminal.once('userId', r));
+      phone.setUserId('00002');
+      await read;
+      const answer = await ask('POLL');
+      expect(answer).toBe('UID 00002 5a:61:00:00:00:14');
+    } finally {
+      await new Promise<void>((r) => pos.close(() => r()));
+      await terminal.stop();
+      await link.close();
+      await phone.close();
+      port.close();
+      terminalRadio.close();
+      unregisterVirtualController(terminalRadio);
+      air.close();
+      clock.dispose();
+    }
+  });
 });
