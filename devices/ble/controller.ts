@@ -191,9 +191,18 @@ export class VirtualController extends EventEmitter implements AirRadio {
     this.air.changed();
   }
 
-  /** Keys the host loaded the way Linux's management interface takes them; replaces the list. */
+  /**
+   * Keys the host loaded the way Linux's management interface takes them: replaces the list, and, as the
+   * kernel's hci_add_ltk does, a later key for the same peer replaces an earlier one (bleno appends each
+   * new pairing's key to the list it loads, so after a second pairing the first key must not answer).
+   */
   loadLongTermKeys(keys: LongTermKey[]): void {
-    this.keys = keys.map((k) => ({ ...k, address: k.address.toLowerCase() }));
+    const byPeer = new Map<string, LongTermKey>();
+    for (const k of keys) {
+      const address = k.address.toLowerCase();
+      byPeer.set(`${address}/${k.addressType}`, { ...k, address });
+    }
+    this.keys = [...byPeer.values()];
   }
 
   get longTermKeys(): readonly LongTermKey[] {

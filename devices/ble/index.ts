@@ -1,4 +1,4 @@
-/** Bluetooth LE twin: virtual controller, air, seam, captures, H4 export, payment service. See docs/BLE.md. */
+/** Bluetooth LE twin: virtual controller, air, seam, captures, H4 export, payment service, phone GATT. See docs/BLE.md. */
 export { Air, Link, DEFAULT_RADIO_MODEL } from './air.js';
 export type {
   AirFaults,
@@ -36,3 +36,9 @@ export {
 export type { HciTarget } from './seam/registry.js';
 export { BluetoothHciSocket, withHciTarget } from './seam/socket.js';
 export { BlenoGuard } from './seam/bleno-guard.js';
+export { PhoneGatt } from './phone-gatt.js';
+export type { PhoneGattEvents, PhoneGattOptions } from './phone-gatt.js';
+export { startPhoneBle } from './phone-ble.js';
+export type { PhoneBle, PhoneBleOptions } from './phone-ble.js';
+export { H4TcpClient } from './seam/h4-remote.js';
+export * from './payment-service.js';

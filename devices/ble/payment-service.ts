@@ -1,7 +1,7 @@
 /**
  * The phone's payment GATT service (FLOWS.md, seed 001 embodiment 1, step 2-12): the phone hands the user
- * id to the POS (or its mobile terminal), the POS tells the phone of the transaction it opened, and the
- * phone reports the user's answer. Custom 128-bit UUIDs (no SIG-assigned service fits); every
+ * id to the POS (or its mobile terminal), notifies the POS of the transaction the gateway put before the
+ * user, and the POS writes back how the transaction ended (the completion of step 12). Custom 128-bit UUIDs (no SIG-assigned service fits); every
  * characteristic that carries payment data requires an encrypted link, i.e. pairing first. Values have
  * small binary codecs; a bad value gets the ATT error a GATT server answers with (Vol 3 Part F 3.4.1.1).
  */
@@ -13,6 +13,8 @@ export const AttError = {
   InsufficientEncryption: 0x0f,
   /** First application error code: a value of the right length that the profile rejects. */
   ValueNotAllowed: 0x80,
+  /** Application error: the phone has no authenticated user yet (UIM check not passed), so no user id. */
+  NoAuthenticatedUser: 0x81,
 } as const;
 
 export type GattProperty = 'read' | 'write' | 'writeWithoutResponse' | 'notify' | 'indicate';
@@ -48,18 +50,18 @@ export const PAYMENT_CHARACTERISTICS: readonly PaymentCharacteristic[] = [
   {
     name: 'TransactionNotification',
     uuid: uuid(0x0003),
-    properties: ['write'],
-    secure: ['write'],
+    properties: ['notify'],
+    secure: ['notify'],
     maxLength: 1 + 4 + 3 + 1 + 32,
-    description: 'the POS tells the phone the transaction number and total it obtained from the gateway',
+    description: 'the phone tells the POS the transaction (number, total) the gateway sent it for approval',
   },
   {
     name: 'Confirmation',
     uuid: uuid(0x0004),
-    properties: ['read', 'notify'],
-    secure: ['read', 'notify'],
+    properties: ['write'],
+    secure: ['write'],
     maxLength: 1 + 1 + 32,
-    description: "the user's answer to the transaction: agreed, declined or aborted",
+    description: 'the POS tells the phone how the transaction ended: completed (agreed), declined or aborted',
   },
 ];
 

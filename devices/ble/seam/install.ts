@@ -65,7 +65,7 @@ export function createNoble(target: VirtualController | string | HciTarget): Nob
   const HciBindings = require('@abandonware/noble/lib/hci-socket/bindings.js') as new (
     options: object,
   ) => unknown;
-  const deviceId = t.kind === 'usb' ? undefined : t.devId;
+  const deviceId = t.kind === 'usb' || t.kind === 'h4tcp' ? undefined : t.devId;
   return withHciTarget(t, () => new NobleCtor(new HciBindings(deviceId === undefined ? {} : { deviceId })));
 }
 

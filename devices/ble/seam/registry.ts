@@ -7,7 +7,9 @@ import type { VirtualController } from '../controller.js';
 export type HciTarget =
   | { kind: 'virtual'; controller: VirtualController; devId: number; blenoGuard?: boolean }
   | { kind: 'native'; devId: number }
-  | { kind: 'usb'; vid: number; pid: number };
+  | { kind: 'usb'; vid: number; pid: number }
+  /** A controller exported as H4 over TCP by another process (h4-export.ts). */
+  | { kind: 'h4tcp'; host: string; port: number };
 
 /** Virtual device ids start here so they never shadow a real hciN of the machine. */
 export const FIRST_VIRTUAL_DEV_ID = 100;
@@ -48,7 +50,8 @@ export function registeredVirtualControllers(): { devId: number; controller: Vir
 
 /**
  * Parses the BLE transport strings of bench files: `ble:hci<N>` (native), `ble:usb:<vid>:<pid>` (hex),
- * `ble:virtual:<devId>` (a registered virtual controller). Throws RangeError naming what was expected.
+ * `ble:virtual:<devId>` (a registered virtual controller), `ble:h4tcp:<host>:<port>` (a controller exported
+ * as H4 over TCP by another process). Throws RangeError naming what was expected.
  */
 export function parseBleTransport(transport: string): HciTarget {
   let m = /^ble:hci(\d{1,3})$/.exec(transport);
@@ -63,5 +66,10 @@ export function parseBleTransport(transport: string): HciTarget {
       throw new RangeError(`${transport}: no virtual controller is registered as device ${devId}`);
     return { kind: 'virtual', controller, devId };
   }
-  throw new RangeError(`${transport}: expected ble:hci<N>, ble:usb:<vid>:<pid> (hex) or ble:virtual:<devId>`);
+  m = /^ble:h4tcp:(\[[0-9a-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/i.exec(transport);
+  if (m && Number(m[2]) > 0 && Number(m[2]) < 65536)
+    return { kind: 'h4tcp', host: m[1]!.replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+  throw new RangeError(
+    `${transport}: expected ble:hci<N>, ble:usb:<vid>:<pid> (hex), ble:virtual:<devId> or ble:h4tcp:<host>:<port>`,
+  );
 }

@@ -10,6 +10,7 @@ import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import type { HostChannel } from '../controller.js';
 import { BlenoGuard } from './bleno-guard.js';
+import { H4TcpClient } from './h4-remote.js';
 import type { VirtualController } from '../controller.js';
 import {
   MGMT_EV_CMD_COMPLETE,
@@ -123,6 +124,7 @@ export class BluetoothHciSocket extends EventEmitter {
   private filter: { typeMask: number; eventMask: [number, number]; opcode: number } | undefined;
   private started = false;
   private guard: BlenoGuard | undefined;
+  private remote: H4TcpClient | undefined;
 
   constructor() {
     super();
@@ -139,6 +141,8 @@ export class BluetoothHciSocket extends EventEmitter {
 
   bindControl(): number {
     this.mode = 'control';
+    // A remote controller has no kernel behind it: key loads are acknowledged and go nowhere.
+    if (this.target?.kind === 'h4tcp') return 0;
     if (this.target?.kind === 'virtual' || (!this.target && registeredVirtualControllers().length > 0))
       return 0;
     return this.viaNative('native', (s) => s.bindControl()) ?? 0;
@@ -162,6 +166,10 @@ export class BluetoothHciSocket extends EventEmitter {
 
   stop(): void {
     if (this.native) return this.native.stop();
+    if (this.remote) {
+      this.started = false;
+      return;
+    }
     this.started = false;
     this.channel?.detach();
     this.channel = undefined;
@@ -174,6 +182,7 @@ export class BluetoothHciSocket extends EventEmitter {
   write(data: Buffer): void {
     if (this.native) return this.native.write(data);
     if (this.mode === 'control') return this.writeMgmt(Buffer.from(data));
+    if (this.remote) return this.remote.write(Buffer.from(data));
     if (!this.controller) {
       this.fail(Object.assign(new Error('Network is down'), { code: 'ENETDOWN' }));
       return;
@@ -185,6 +194,7 @@ export class BluetoothHciSocket extends EventEmitter {
   isDevUp(): boolean {
     armPollUnref();
     if (this.native) return this.native.isDevUp();
+    if (this.remote) return this.remote.up;
     return this.controller?.powered ?? false;
   }
 
@@ -210,6 +220,15 @@ export class BluetoothHciSocket extends EventEmitter {
     this.mode = mode;
     const target = this.target;
     if (target?.kind === 'virtual') return this.bindVirtual(target.controller, target.devId);
+    if (target?.kind === 'h4tcp') {
+      this.remote ??= new H4TcpClient(
+        target.host,
+        target.port,
+        (h4) => this.deliver(h4),
+        (e) => this.emit('error', e),
+      );
+      return devId ?? 0;
+    }
     if (target?.kind === 'usb') {
       const usb = { usb: { vid: target.vid, pid: target.pid } };
       return this.viaNative('usb', (s) => s.bindUser(devId ?? 0, usb)) ?? 0;
