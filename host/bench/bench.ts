@@ -17,6 +17,7 @@ import { createIrTwin } from './ir-device.js';
 import { createPhoneTwin } from './phone-device.js';
 import { createSmscService } from './smsc-device.js';
 import { SimulatedNetwork } from '../../services/smsc/network.js';
+import { Air } from '../../devices/ble/air.js';
 
 /** How long a device may take to become usable (a card to be taken by pcscd) before the bench gives up. */
 const READY_TIMEOUT_MS = 10_000;
@@ -53,6 +54,8 @@ async function createDevice(
     runtimeDir: string;
     /** The bench's mobile network: the SMSC and the phones meet on it. */
     network: SimulatedNetwork;
+    /** The bench's Bluetooth LE radio medium, made when a device first needs it. */
+    air: () => Air;
     capture?: SerialCapture;
     usbCapturePrefix?: string;
   },
@@ -87,6 +90,7 @@ async function createDevice(
     if (t.kind === 'phone') {
       return createPhoneTwin({
         network: ctx.network,
+        air: ctx.air,
         name: role.role,
         profile: t.profile,
         options: t.options,
@@ -146,8 +150,11 @@ export async function startBench(config: BenchConfig, options: StartOptions = {}
   }
   const devices = new Map<string, BenchDevice>();
   const network = new SimulatedNetwork({ clock });
+  let air: Air | undefined;
+  const getAir = (): Air => (air ??= new Air({ clock }));
   const closeDevices = async (): Promise<void> => {
     for (const d of devices.values()) await d.close().catch(() => undefined);
+    air?.close();
     capture?.close();
   };
   try {
@@ -158,6 +165,7 @@ export async function startBench(config: BenchConfig, options: StartOptions = {}
           clock,
           runtimeDir,
           network,
+          air: getAir,
           ...(capture ? { capture } : {}),
           ...(config.captureDir ? { usbCapturePrefix: path.join(config.captureDir, config.name) } : {}),
         }),

@@ -12,6 +12,8 @@ import { loadPhoneFixtures, type PhoneProfile } from '../../devices/profiles/pho
 import { PhoneTwin } from '../../devices/phone/phone-twin.js';
 import type { SimulatedNetwork } from '../../services/smsc/network.js';
 import { attachPhone } from '../../services/smsc/phone-attachment.js';
+import type { Air } from '../../devices/ble/air.js';
+import { startPhoneBle, type PhoneBle } from '../../devices/ble/phone-ble.js';
 import { openStoredCard } from '../../devices/smartcard/eeprom-store.js';
 import type { SerialCaptureSink } from '../../devices/serial/port.js';
 import { FaultsSchema, type FaultsConfig } from './bench-file.js';
@@ -29,7 +31,7 @@ import { applyKeys, screenJson, screenPng } from './handset-api.js';
 import { handsetForModem, type Handset } from '../../firmware-sim/phone/handset/handset.js';
 import { cardProfile } from './uim-device.js';
 
-const PHONE_OPTIONS = ['ir', 'seed', 'irMaxBaud'] as const;
+const PHONE_OPTIONS = ['ir', 'seed', 'irMaxBaud', 'ble', 'userId'] as const;
 
 export function phoneProfile(name: string): PhoneProfile {
   const profiles = loadPhoneFixtures();
@@ -49,6 +51,8 @@ export interface PhoneTwinOptions {
   capture?: SerialCaptureSink | undefined;
   /** The bench's mobile network: the phone registers its MSISDN there for SMS. */
   network?: SimulatedNetwork;
+  /** The bench's radio medium for Bluetooth LE (ble=on). */
+  air?: () => Air;
 }
 
 function flag(o: PhoneTwinOptions, key: string): boolean {
@@ -117,8 +121,32 @@ export async function createPhoneTwin(o: PhoneTwinOptions): Promise<PhoneTwinDev
     modem.close();
     throw new Error(`${o.transportText}: irMaxBaud is an option of ir=on`);
   }
+  let ble: PhoneBle | undefined;
+  const userId = o.options['userId'];
+  if (userId !== undefined && !/^[\x20-\x7e]{1,20}$/.test(userId))
+    throw new Error(`${o.transportText}: userId: expected 1 to 20 printable ASCII characters`);
+  if (flag(o, 'ble')) {
+    try {
+      ble = await startPhoneBle({
+        ...(o.air ? { air: o.air() } : {}),
+        clock: o.clock,
+        name: profile.model.slice(0, 20),
+        ...(userId !== undefined ? { userId } : {}),
+        // The exported H4 transport: a host stack in another process attaches through it as the POS.
+        exportH4: 'tcp',
+      });
+    } catch (err) {
+      modem.close();
+      await ir?.close();
+      throw err;
+    }
+  } else if (userId !== undefined) {
+    modem.close();
+    await ir?.close();
+    throw new Error(`${o.transportText}: userId is an option of ble=on`);
+  }
   const detach = o.network ? attachPhone(o.network, modem) : undefined;
-  return new PhoneTwinDevice(o.name, o.transportText, profile, modem, msisdn, ir, o.clock, detach);
+  return new PhoneTwinDevice(o.name, o.transportText, profile, modem, msisdn, ir, o.clock, detach, ble);
 }
 
 export class PhoneTwinDevice implements BenchDevice {
@@ -139,6 +167,8 @@ export class PhoneTwinDevice implements BenchDevice {
     private readonly clock: Clock,
     /** Leaves the mobile network (at close). */
     private readonly detach?: () => void,
+    /** The phone's Bluetooth LE side (ble=on): its payment GATT service and the exported H4 transport. */
+    readonly ble?: PhoneBle,
   ) {
     this.events = new DeviceEvents(name);
     this.handsetValue = this.bootHandset();
@@ -222,7 +252,10 @@ export class PhoneTwinDevice implements BenchDevice {
       endpoint,
     };
     if (this.msisdn) summary.msisdn = this.msisdn;
-    if (this.ir) summary.endpoints = { ir: this.ir.summary().endpoint };
+    const endpoints: Record<string, DeviceEndpoint> = {};
+    if (this.ir) endpoints['ir'] = this.ir.summary().endpoint;
+    if (this.ble?.endpoint) endpoints['ble'] = { transport: 'ble', path: this.ble.endpoint };
+    if (Object.keys(endpoints).length) summary.endpoints = endpoints;
     return summary;
   }
 
@@ -248,6 +281,7 @@ export class PhoneTwinDevice implements BenchDevice {
   }
 
   async close(): Promise<void> {
+    await this.ble?.close();
     this.detach?.();
     this.modem.close();
     await this.ir?.close();

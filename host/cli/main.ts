@@ -67,6 +67,12 @@ nickname and serving OBEX over Tiny TP.
 Options (phone):
   --profile <name>          phone profile in fixtures/phones (default seed001; see "benchtwin profiles")
   --ir                      also an IR port (a second pseudo-terminal), printed as "ir"
+  --ble                     also Bluetooth LE: the phone advertises the payment GATT service on a
+                            virtual controller; a second controller on the same air is exported as H4
+                            over TCP, printed as "ble" (ble:h4tcp:127.0.0.1:<port>): noble in another
+                            process attaches through it as the POS
+  --user-id <id>            the user id the phone offers (encrypted read) until the payment
+                            application sets it
   --name, --port, --clock, --capture, --json   as for scanner; --json prints
                             {"role","transport":"serial","path","msisdn","ir"?,"control"}
 
@@ -242,6 +248,8 @@ export async function main(argv: string[]): Promise<number> {
           vpcd: { type: 'string' },
           layout: { type: 'string' },
           ir: { type: 'boolean' },
+          ble: { type: 'boolean' },
+          'user-id': { type: 'string' },
           json: { type: 'boolean' },
         });
         if (values.help) return printHelp('emulate');
@@ -255,11 +263,18 @@ export async function main(argv: string[]): Promise<number> {
           for (const k of ['mode', 'baud', 'data-bits', 'parity', 'stop-bits', 'vpcd', 'layout'] as const) {
             if (values[k] !== undefined) throw new UsageError(`--${k}: not an option of emulate ${kind}`);
           }
-          if (kind === 'ir' && values.ir) throw new UsageError('--ir: an option of emulate phone');
+          if (kind === 'ir' && (values.ir || values.ble || values['user-id'] !== undefined))
+            throw new UsageError('--ir, --ble, --user-id: options of emulate phone');
+          if (values['user-id'] !== undefined && !values.ble)
+            throw new UsageError('--user-id: an option of --ble');
+          const phoneQuery = new URLSearchParams();
+          if (values.ir) phoneQuery.set('ir', 'on');
+          if (values.ble) phoneQuery.set('ble', 'on');
+          if (values['user-id'] !== undefined) phoneQuery.set('userId', values['user-id']);
           return await runEmulate({
             kind,
             profile: values.profile ?? (kind === 'phone' ? 'seed001' : 'benchtwin-ir'),
-            query: values.ir ? 'ir=on' : '',
+            query: phoneQuery.toString(),
             clock: oneOf('clock', values.clock, ['wall', 'virtual'], 'wall'),
             name: values.name ?? kind,
             port: integer('port', values.port, 0, 65535) ?? 0,
@@ -267,7 +282,8 @@ export async function main(argv: string[]): Promise<number> {
             json: values.json ?? false,
           });
         }
-        if (values.ir) throw new UsageError('--ir: an option of emulate phone');
+        if (values.ir || values.ble || values['user-id'] !== undefined)
+          throw new UsageError('--ir, --ble, --user-id: options of emulate phone');
         if (kind === 'uim') {
           for (const k of [
             'mode',
