@@ -25,6 +25,8 @@ const READY_TIMEOUT_MS = 10_000;
 export interface RunningBench {
   name: string;
   clock: Clock;
+  /** The bench's Bluetooth LE radio medium (made on first use). */
+  air(): Air;
   runtimeDir: string;
   devices: ReadonlyMap<string, BenchDevice>;
   control: ControlApi;
@@ -196,6 +198,7 @@ export async function startBench(config: BenchConfig, options: StartOptions = {}
   return {
     name: config.name,
     clock,
+    air: getAir,
     runtimeDir,
     devices,
     control,

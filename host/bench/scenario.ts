@@ -14,7 +14,7 @@
  * Paths are relative to the scenario file. Drivers open the device of their role through the endpoint the
  * bench reports — the path a real device would have — never through the twin.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseYamlFile, readYamlFile, YamlFileError } from '../../devices/yaml-file.js';
@@ -22,6 +22,11 @@ import { ScanDataType } from '../../firmware-sim/scanner/symbology.js';
 import { KEYBOARD_LAYOUTS } from '../../firmware-sim/scanner/keyboard-layouts.js';
 import { Scanner, type ScannerOptions } from '../drivers/scanner/index.js';
 import { IrObexDriver } from '../drivers/phone/ir-obex.js';
+import { BlePhoneLink } from '../drivers/phone/ble-phonelink.js';
+import { VirtualController } from '../../devices/ble/controller.js';
+import { HciCapture } from '../../devices/ble/capture.js';
+import { unregisterVirtualController } from '../../devices/ble/seam/registry.js';
+import { spawnSync } from 'node:child_process';
 import { BenchFileSchema, benchConfigFrom, loadBenchFile, type BenchConfig } from './bench-file.js';
 import { startBench, type RunningBench } from './bench.js';
 import type { BenchEvent } from './device.js';
@@ -55,6 +60,21 @@ const IrObexDriverSchema = z
     nickname: z.string().optional(),
     maxBaud: z.number().int().positive().optional(),
     seed: z.number().int().optional(),
+  })
+  .strict();
+
+const PhoneLinkDriverSchema = z
+  .object({
+    /**
+     * The POS's Bluetooth: a transport string (`ble:hci0`, `ble:usb:<vid>:<pid>`, `ble:h4tcp:<host>:<port>`), or
+     * absent for a virtual controller of the bench's own air.
+     */
+    transport: z.string().optional(),
+    /**
+     * An HCI capture (pcapng, link type 201) of the POS controller: a path relative to the scenario, or true
+     * for `<bench runtime folder>/captures/<driver>-hci.pcapng`.
+     */
+    capture: z.union([z.string(), z.boolean()]).optional(),
   })
   .strict();
 
@@ -139,6 +159,33 @@ const StepSchema = z.union([
     .strict(),
   z
     .object({
+      'ble-connect': z
+        .object({
+          driver: name,
+          name: z.string().optional(),
+          pair: z.boolean().default(true),
+          timeoutMs: z.number().int().positive().default(10_000),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({ 'ble-read-user-id': z.object({ driver: name, expect: z.string().optional() }).strict() })
+    .strict(),
+  z.object({ 'ble-disconnect': z.object({ driver: name }).strict() }).strict(),
+  z
+    .object({
+      'expect-capture': z
+        .object({
+          driver: name,
+          /** ASCII text that an ATT Read Response in the capture must carry. */
+          readResponse: z.string().optional(),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
       'expect-state': z
         .object({
           role: name,
@@ -162,6 +209,7 @@ export const ScenarioSchema = z
         z.union([
           z.object({ scanner: ScannerDriverSchema }).strict(),
           z.object({ irObex: IrObexDriverSchema }).strict(),
+          z.object({ phoneLink: PhoneLinkDriverSchema }).strict(),
         ]),
       )
       .default({}),
@@ -173,7 +221,8 @@ export type ScenarioStep = z.output<typeof StepSchema>;
 
 export type DriverConfig =
   | ({ kind: 'scanner' } & z.output<typeof ScannerDriverSchema>)
-  | ({ kind: 'irObex' } & z.output<typeof IrObexDriverSchema>);
+  | ({ kind: 'irObex' } & z.output<typeof IrObexDriverSchema>)
+  | ({ kind: 'phoneLink'; role?: undefined } & z.output<typeof PhoneLinkDriverSchema>);
 
 export class ScenarioFileError extends YamlFileError {
   override name = 'ScenarioFileError';
@@ -192,9 +241,9 @@ const WORDS = {
   errorClass: ScenarioFileError,
   describe: (issue: z.core.$ZodIssue): string | undefined =>
     issue.code === 'invalid_union' && issue.path[0] === 'steps'
-      ? 'one of the steps scan, expect-data, expect-error, expect-no-data, action, wait, obex-put, obex-get, expect-state'
+      ? 'one of the steps scan, expect-data, expect-error, expect-no-data, action, wait, obex-put, obex-get, ble-connect, ble-read-user-id, ble-disconnect, expect-capture, expect-state'
       : issue.code === 'invalid_union' && issue.path[0] === 'drivers'
-        ? 'a driver: { scanner: { role, commandSet, … } } or { irObex: { role, endpoint?, nickname? } }'
+        ? 'a driver: { scanner: { role, commandSet, … } }, { irObex: { role, endpoint?, nickname? } } or { phoneLink: { transport?, capture? } }'
         : undefined,
 };
 
@@ -210,11 +259,15 @@ function toScenario(data: z.output<typeof ScenarioSchema>, file: string): Scenar
   const drivers: Record<string, DriverConfig> = Object.fromEntries(
     Object.entries(data.drivers).map(([k, v]) => [
       k,
-      'scanner' in v ? { kind: 'scanner' as const, ...v.scanner } : { kind: 'irObex' as const, ...v.irObex },
+      'scanner' in v
+        ? { kind: 'scanner' as const, ...v.scanner }
+        : 'irObex' in v
+          ? { kind: 'irObex' as const, ...v.irObex }
+          : { kind: 'phoneLink' as const, ...v.phoneLink },
     ]),
   );
   for (const [driverName, d] of Object.entries(drivers)) {
-    if (!roles.has(d.role)) {
+    if (d.role !== undefined && !roles.has(d.role)) {
       throw new ScenarioFileError(
         file,
         `drivers.${driverName}.${d.kind}.role`,
@@ -346,12 +399,17 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const bench: RunningBench = await startBench(scenario.bench, { register: false });
   const drivers = new Map<string, ScenarioScanner>();
   const irDrivers = new Map<string, HeldIrDriver>();
+  const bleDrivers = new Map<string, HeldPhoneLink>();
   const results: StepResult[] = [];
   try {
     for (const [role, device] of bench.devices) {
       device.onEvent((e: BenchEvent) => transcript({ ...e, from: role, to: 'bench' }));
     }
     for (const [driverName, d] of Object.entries(scenario.drivers)) {
+      if (d.kind === 'phoneLink') {
+        bleDrivers.set(driverName, await openPhoneLink(bench, d, base, driverName));
+        continue;
+      }
       const summary = bench.devices.get(d.role)!.summary();
       if (d.kind === 'irObex') {
         const endpoint = d.endpoint ? summary.endpoints?.[d.endpoint] : summary.endpoint;
@@ -424,7 +482,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       let ok = false;
       let detail: string;
       try {
-        [ok, detail] = await runStep(kind, body, { bench, drivers, irDrivers, base });
+        [ok, detail] = await runStep(kind, body, { bench, drivers, irDrivers, bleDrivers, base });
       } catch (err) {
         detail = err instanceof Error ? err.message : String(err);
       }
@@ -436,6 +494,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   } finally {
     for (const d of drivers.values()) await d.scanner.close().catch(() => undefined);
     for (const d of irDrivers.values()) await d.driver.close().catch(() => undefined);
+    for (const d of bleDrivers.values()) await d.close();
     await bench.close();
   }
   return {
@@ -455,7 +514,67 @@ interface StepContext {
   bench: RunningBench;
   drivers: Map<string, ScenarioScanner>;
   irDrivers: Map<string, HeldIrDriver>;
+  bleDrivers: Map<string, HeldPhoneLink>;
   base: string;
+}
+
+interface HeldPhoneLink {
+  link: BlePhoneLink;
+  captureFile: string | undefined;
+  /** Ends the capture (so tshark can read a complete file). */
+  stopCapture(): void;
+  close(): Promise<void>;
+}
+
+/** The POS's PhoneLink: on a transport string, or on a virtual controller of the bench's air. */
+async function openPhoneLink(
+  bench: RunningBench,
+  d: Extract<DriverConfig, { kind: 'phoneLink' }>,
+  base: string,
+  driverName: string,
+): Promise<HeldPhoneLink> {
+  let pos: VirtualController | undefined;
+  let capture: HciCapture | undefined;
+  const captureFile =
+    typeof d.capture === 'string'
+      ? path.resolve(base, d.capture)
+      : d.capture
+        ? path.join(bench.runtimeDir, 'captures', `${driverName}-hci.pcapng`)
+        : undefined;
+  if (captureFile) mkdirSync(path.dirname(captureFile), { recursive: true });
+  if (d.transport === undefined) {
+    pos = new VirtualController({ air: bench.air(), address: '5a:50:00:00:0f:01', name: driverName });
+    if (captureFile) {
+      capture = new HciCapture({ file: captureFile, clock: bench.clock });
+      capture.add(pos);
+    }
+  } else if (captureFile) {
+    throw new Error(`driver ${driverName}: capture is written for the bench's own controller only`);
+  }
+  const link = await BlePhoneLink.open({ transport: pos ?? d.transport!, clock: bench.clock });
+  return {
+    link,
+    captureFile,
+    stopCapture: () => capture?.close(),
+    async close() {
+      await link.close().catch(() => undefined);
+      capture?.close();
+      if (pos) {
+        pos.close();
+        unregisterVirtualController(pos);
+      }
+    },
+  };
+}
+
+function tsharkFields(file: string, filter: string, field: string): string[] {
+  const r = spawnSync('tshark', ['-r', file, '-Y', filter, '-T', 'fields', '-e', field], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  if (r.error) throw new Error(`tshark: ${r.error.message} (Debian package tshark)`);
+  if (r.status !== 0) throw new Error(`tshark: ${r.stderr.trim()}`);
+  return r.stdout.split('\n').filter(Boolean);
 }
 
 /** A deterministic body of `n` bytes (xorshift), so a scenario can move a large object without a file. */
@@ -613,6 +732,65 @@ async function runStep(
       return v === undefined
         ? [false, `${where} is not in the device's state`]
         : [true, `${where} = ${JSON.stringify(v)}`];
+    }
+    case 'ble-connect': {
+      const held = ctx.bleDrivers.get(body['driver'] as string);
+      if (!held) return [false, `${String(body['driver'])} is not a phoneLink driver`];
+      const found = await held.link.discover({
+        timeoutMs: body['timeoutMs'] as number,
+        count: 1,
+        ...(typeof body['name'] === 'string' ? { nameFilter: body['name'] } : {}),
+      });
+      const phone = found[0];
+      if (!phone)
+        return [false, `no phone offering the payment service within ${String(body['timeoutMs'])} ms`];
+      await held.link.connect(phone);
+      if (body['pair']) await held.link.pair();
+      return [
+        true,
+        `connected to ${phone.name ?? '(no name)'} ${phone.address}${body['pair'] ? ', paired' : ''}`,
+      ];
+    }
+    case 'ble-read-user-id': {
+      const held = ctx.bleDrivers.get(body['driver'] as string);
+      if (!held) return [false, `${String(body['driver'])} is not a phoneLink driver`];
+      const id = await held.link.readUserId();
+      const want = body['expect'] as string | undefined;
+      if (want !== undefined && id !== want)
+        return [false, `user id ${JSON.stringify(id)}, expected ${JSON.stringify(want)}`];
+      return [true, `user id ${JSON.stringify(id)} (encrypted read)`];
+    }
+    case 'ble-disconnect': {
+      const held = ctx.bleDrivers.get(body['driver'] as string);
+      if (!held) return [false, `${String(body['driver'])} is not a phoneLink driver`];
+      await held.link.disconnect();
+      return [true, 'disconnected'];
+    }
+    case 'expect-capture': {
+      const held = ctx.bleDrivers.get(body['driver'] as string);
+      if (!held?.captureFile) return [false, `${String(body['driver'])} writes no capture`];
+      held.stopCapture();
+      const file = held.captureFile;
+      const malformed = tsharkFields(file, '_ws.malformed || _ws.expert.severity == "error"', 'frame.number');
+      if (malformed.length)
+        return [false, `tshark finds malformed or erroneous packets: frames ${malformed.join(', ')}`];
+      const text = body['readResponse'] as string | undefined;
+      if (text !== undefined) {
+        // ATT Read Response (opcode 0x0b): its value must be the text's octets.
+        const values = tsharkFields(file, 'btatt.opcode == 0x0b', 'btatt.value').map((v) =>
+          v.replace(/:/g, ''),
+        );
+        if (!values.includes(Buffer.from(text, 'latin1').toString('hex'))) {
+          return [
+            false,
+            `no ATT Read Response carries ${JSON.stringify(text)} (values: ${values.join(', ') || 'none'})`,
+          ];
+        }
+      }
+      return [
+        true,
+        `tshark dissects ${path.basename(file)} with no malformed packet${text !== undefined ? `; an ATT Read Response carries ${JSON.stringify(text)}` : ''}`,
+      ];
     }
     default:
       return [false, `unknown step ${kind}`];

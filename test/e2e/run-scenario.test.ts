@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { hasTshark } from '../oracles.js';
 import { runCli } from './cli.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'benchtwin-run-'));
@@ -49,6 +50,17 @@ describe('benchtwin run', () => {
     expect(r.out).toMatch(/GET statement\.bin: 24000 bytes, identical to what was put/);
     expect(r.code).toBe(0);
   });
+
+  it.skipIf(!hasTshark)(
+    'passes ble-user-id: noble pairs, reads the user id encrypted, and tshark finds it in the capture (needs tshark)',
+    async () => {
+      const r = await run('fixtures/scenarios/ble-user-id.yaml');
+      expect(r.out).toMatch(/ble-read-user-id user id "00001" \(encrypted read\)/);
+      expect(r.out).toMatch(/an ATT Read Response carries "00001"/);
+      expect(r.out).toContain('passed: 4 of 4 steps');
+      expect(r.code).toBe(0);
+    },
+  );
 
   it('fails with exit 1 when a driver reports something else than expected', async () => {
     const file = path.join(tmp, 'wrong.yaml');
