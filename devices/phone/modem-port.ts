@@ -42,6 +42,8 @@ export interface PhoneModemPortOptions {
   smsBearer?: SmsBearer;
   /** Phone memory ("ME") that outlives a power cycle. */
   phoneSmsMemory?: SmsMemoryPersistence;
+  /** Records in phone memory ("ME"); the modem's default when absent. */
+  phoneSmsMemorySize?: number;
 }
 
 export class PhoneModemPort {
@@ -100,6 +102,7 @@ export class PhoneModemPort {
       ...(o.onFinal ? { onFinal: o.onFinal } : {}),
       ...(o.smsBearer ? { smsBearer: o.smsBearer } : {}),
       ...(o.phoneSmsMemory ? { phoneSmsMemory: o.phoneSmsMemory } : {}),
+      ...(o.phoneSmsMemorySize ? { phoneSmsMemorySize: o.phoneSmsMemorySize } : {}),
       output: (bytes) => {
         // An unplugged or closed port discards (and counts) what the modem sends, as a real line would.
         this.port.write(bytes).catch(() => undefined);
