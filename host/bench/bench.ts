@@ -64,66 +64,34 @@ async function createDevice(
 ): Promise<BenchDevice> {
   const t = role.transport;
   if (t.scheme === 'emu') {
-    if (t.kind === 'scanner') {
-      return createScannerTwin({
-        name: role.role,
-        profile: t.profile,
-        options: t.options,
-        transportText: role.transportText,
-        clock: ctx.clock,
-        runtimeDir: ctx.runtimeDir,
-        faults: role.faults,
-        capture: role.capture ? ctx.capture : undefined,
-        usbCaptureFile:
-          role.capture && ctx.usbCapturePrefix
-            ? `${ctx.usbCapturePrefix}-${role.role}-usb.pcapng`
-            : undefined,
-      });
-    }
-    if (t.kind === 'uim') {
-      return createUimTwin({
-        name: role.role,
-        profile: t.profile,
-        options: t.options,
-        transportText: role.transportText,
-        runtimeDir: ctx.runtimeDir,
-      });
-    }
-    if (t.kind === 'phone') {
-      return createPhoneTwin({
-        network: ctx.network,
-        air: ctx.air,
-        name: role.role,
-        profile: t.profile,
-        options: t.options,
-        transportText: role.transportText,
-        clock: ctx.clock,
-        runtimeDir: ctx.runtimeDir,
-        faults: role.faults,
-        capture: role.capture ? ctx.capture : undefined,
-      });
-    }
-    if (t.kind === 'smsc') {
-      return createSmscService({
-        name: role.role,
-        options: t.options,
-        transportText: role.transportText,
-        clock: ctx.clock,
-        runtimeDir: ctx.runtimeDir,
-        network: ctx.network,
-      });
-    }
-    if (t.kind === 'ir') {
-      return createIrTwin({
-        name: role.role,
-        nickname: t.profile,
-        options: t.options,
-        transportText: role.transportText,
-        clock: ctx.clock,
-        runtimeDir: ctx.runtimeDir,
-        faults: role.faults,
-        capture: role.capture ? ctx.capture : undefined,
-      });
+    // What every twin of a role gets: its name, transport string, clock, folder, faults and capture.
+    const common = {
+      name: role.role,
+      options: t.options,
+      transportText: role.transportText,
+      clock: ctx.clock,
+      runtimeDir: ctx.runtimeDir,
+      faults: role.faults,
+      capture: role.capture ? ctx.capture : undefined,
+    };
+    switch (t.kind) {
+      case 'scanner':
+        return createScannerTwin({
+          ...common,
+          profile: t.profile,
+          usbCaptureFile:
+            role.capture && ctx.usbCapturePrefix
+              ? `${ctx.usbCapturePrefix}-${role.role}-usb.pcapng`
+              : undefined,
+        });
+      case 'uim':
+        return createUimTwin({ ...common, profile: t.profile });
+      case 'phone':
+        return createPhoneTwin({ ...common, profile: t.profile, network: ctx.network, air: ctx.air });
+      case 'smsc':
+        return createSmscService({ ...common, network: ctx.network });
+      case 'ir':
+        return createIrTwin({ ...common, nickname: t.profile });
     }
     throw new Error(
       `role "${role.role}": no emulated "${t.kind}" (emu:scanner/<profile>, emu:uim/<profile>, emu:phone/<profile>, emu:ir/<nickname> and emu:smsc/<name> are)`,

@@ -11,7 +11,8 @@ import type { ObexServerOptions } from '../../devices/ir/obex/server.js';
 import type { IrFrameFaults } from '../../devices/ir/frame-faults.js';
 import type { SerialCaptureSink } from '../../devices/serial/port.js';
 import type { IrFrameDirection } from '../../devices/ir/endpoint.js';
-import { FaultsSchema, type FaultsConfig } from './bench-file.js';
+import type { FaultsConfig } from './bench-file.js';
+import { checkOptions, invalidBody, serialLinkActions } from './port-actions.js';
 import {
   ActionError,
   DeviceEvents,
@@ -49,20 +50,9 @@ const PutObjectBody = z
   .refine((b) => (b.base64 === undefined) !== (b.text === undefined), 'give either base64 or text');
 const GetObjectBody = z.object({ name: z.string().min(1), folder: z.string().optional() }).strict();
 
-function invalid(what: string, err: z.ZodError): ActionError {
-  const issue = err.issues[0];
-  const where = issue?.path.length ? `.${issue.path.join('.')}` : '';
-  return new ActionError(`${what}${where}: ${issue?.message ?? 'invalid'}`);
-}
-
 export async function createIrTwin(o: IrTwinDeviceOptions): Promise<IrTwinDevice> {
   const opts = o.options ?? {};
-  const unknown = Object.keys(opts).filter((k) => !(IR_OPTIONS as readonly string[]).includes(k));
-  if (unknown.length) {
-    throw new Error(
-      `${o.transportText}: unknown option ${unknown.join(', ')}; expected ${IR_OPTIONS.join(', ')}`,
-    );
-  }
+  checkOptions(o.transportText, opts, IR_OPTIONS);
   const maxBaud = opts['maxBaud'] === undefined ? 115200 : Number(opts['maxBaud']);
   if (!(BAUD_RATES as readonly number[]).includes(maxBaud) || maxBaud < 9600 || maxBaud > 115200) {
     throw new Error(`${o.transportText}: maxBaud: expected one of 9600, 19200, 38400, 57600, 115200`);
@@ -114,34 +104,11 @@ export class IrTwinDevice implements BenchDevice {
       const { type, ...fields } = e;
       this.events.emit(type, fields);
     });
-    twin.port.on('unplugged', () => this.events.emit('unplugged', {}));
-    twin.port.on('replugged', (pts) => this.events.emit('replugged', { pts }));
     this.actions = {
-      faults: async (body) => {
-        const parsed = FaultsSchema.safeParse(body);
-        if (!parsed.success) throw invalid('faults', parsed.error);
-        const { seed: _seed, ...faults } = parsed.data;
-        try {
-          twin.port.setFaults(faults);
-        } catch (err) {
-          throw new ActionError(`faults: ${(err as Error).message}`);
-        }
-        this.events.emit('faults', { faults });
-        return { faults: twin.port.faults };
-      },
-      unplug: async () => {
-        if (!twin.port.plugged) throw new ActionError('already unplugged', 409);
-        twin.port.unplug();
-        return { plugged: false };
-      },
-      replug: async () => {
-        if (twin.port.plugged) throw new ActionError('already plugged in', 409);
-        twin.port.replug();
-        return { plugged: true, pts: twin.port.ptsPath };
-      },
+      ...serialLinkActions(twin.port, this.events),
       'put-object': async (body) => {
         const parsed = PutObjectBody.safeParse(body);
-        if (!parsed.success) throw invalid('put-object', parsed.error);
+        if (!parsed.success) throw invalidBody('put-object', parsed.error);
         const b = parsed.data;
         const bytes = b.base64 !== undefined ? Buffer.from(b.base64, 'base64') : Buffer.from(b.text!, 'utf8');
         twin.store.put(b.folder ?? '', { name: b.name, body: bytes, ...(b.type ? { type: b.type } : {}) });
@@ -149,7 +116,7 @@ export class IrTwinDevice implements BenchDevice {
       },
       'get-object': async (body) => {
         const parsed = GetObjectBody.safeParse(body);
-        if (!parsed.success) throw invalid('get-object', parsed.error);
+        if (!parsed.success) throw invalidBody('get-object', parsed.error);
         const obj = twin.store.get(parsed.data.folder ?? '', parsed.data.name);
         if (!obj) throw new ActionError(`get-object: no object named ${parsed.data.name}`, 404);
         return {

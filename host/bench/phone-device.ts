@@ -16,7 +16,8 @@ import type { Air } from '../../devices/ble/air.js';
 import { startPhoneBle, type PhoneBle } from '../../devices/ble/phone-ble.js';
 import { openStoredCard } from '../../devices/smartcard/eeprom-store.js';
 import type { SerialCaptureSink } from '../../devices/serial/port.js';
-import { FaultsSchema, type FaultsConfig } from './bench-file.js';
+import type { FaultsConfig } from './bench-file.js';
+import { checkOptions, serialLinkActions } from './port-actions.js';
 import {
   ActionError,
   DeviceEvents,
@@ -63,12 +64,7 @@ function flag(o: PhoneTwinOptions, key: string): boolean {
 }
 
 export async function createPhoneTwin(o: PhoneTwinOptions): Promise<PhoneTwinDevice> {
-  const unknown = Object.keys(o.options).filter((k) => !(PHONE_OPTIONS as readonly string[]).includes(k));
-  if (unknown.length) {
-    throw new Error(
-      `${o.transportText}: unknown option ${unknown.join(', ')}; expected ${PHONE_OPTIONS.join(', ')}`,
-    );
-  }
+  checkOptions(o.transportText, o.options, PHONE_OPTIONS);
   const seed = o.options['seed'] === undefined ? undefined : Number(o.options['seed']);
   if (seed !== undefined && !Number.isInteger(seed))
     throw new Error(`${o.transportText}: seed: expected an integer`);
@@ -172,8 +168,7 @@ export class PhoneTwinDevice implements BenchDevice {
   ) {
     this.events = new DeviceEvents(name);
     this.handsetValue = this.bootHandset();
-    modem.port.port.on('unplugged', () => this.events.emit('unplugged', {}));
-    modem.port.port.on('replugged', (pts) => this.events.emit('replugged', { pts }));
+
     ir?.onEvent((e) => {
       const { time: _time, device: _device, type, ...fields } = e;
       this.events.emit(`ir-${type}`, fields);
@@ -203,24 +198,7 @@ export class PhoneTwinDevice implements BenchDevice {
         this.events.emit('power-cycle', {});
         return { ok: true };
       },
-      faults: async (body) => {
-        const parsed = FaultsSchema.safeParse(body);
-        if (!parsed.success) throw new ActionError(`faults: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
-        const { seed: _seed, ...faults } = parsed.data;
-        modem.port.port.setFaults(faults);
-        this.events.emit('faults', { faults });
-        return { faults: modem.port.port.faults };
-      },
-      unplug: async () => {
-        if (!modem.port.port.plugged) throw new ActionError('already unplugged', 409);
-        modem.port.port.unplug();
-        return { plugged: false };
-      },
-      replug: async () => {
-        if (modem.port.port.plugged) throw new ActionError('already plugged in', 409);
-        modem.port.port.replug();
-        return { plugged: true, pts: modem.port.port.ptsPath };
-      },
+      ...serialLinkActions(modem.port.port, this.events),
     };
   }
 

@@ -10,7 +10,7 @@ import { getScannerProfile } from '../../devices/profiles/scanners.js';
 import { parseLineSettings } from '../../devices/serial/line.js';
 import type { SerialCaptureSink } from '../../devices/serial/port.js';
 import { SerialScannerTwin } from '../../devices/serial/scanner-twin.js';
-import { FaultsSchema, type FaultsConfig } from './bench-file.js';
+import type { FaultsConfig } from './bench-file.js';
 import {
   ActionError,
   DeviceEvents,
@@ -19,6 +19,7 @@ import {
   type DeviceSummary,
 } from './device.js';
 import { createHidScannerTwin, type HidScannerTwinDevice } from './hid-scanner-device.js';
+import { checkOptions, serialLinkActions } from './port-actions.js';
 
 const SCANNER_OPTIONS = ['mode', 'baud', 'dataBits', 'parity', 'stopBits', 'seed', 'layout'] as const;
 const HID_MODES = ['hid-pos', 'wedge'] as const;
@@ -27,12 +28,6 @@ const ScanBody = z.union([
   z.object({ symbology: z.string(), text: z.string() }).strict(),
   z.object({ image: z.string() }).strict(),
 ]);
-
-function invalid(what: string, err: z.ZodError): ActionError {
-  const issue = err.issues[0];
-  const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-  return new ActionError(`${what}${where}: ${issue?.message ?? 'invalid'}`);
-}
 
 /** Turns a control-API body into what is put in front of the scanner. */
 export async function scanInputFrom(body: unknown): Promise<ScanInput> {
@@ -136,12 +131,7 @@ export interface ScannerTwinOptions {
 export async function createScannerTwin(
   o: ScannerTwinOptions,
 ): Promise<ScannerTwinDevice | HidScannerTwinDevice> {
-  const unknown = Object.keys(o.options).filter((k) => !(SCANNER_OPTIONS as readonly string[]).includes(k));
-  if (unknown.length) {
-    throw new Error(
-      `${o.transportText}: unknown option ${unknown.join(', ')}; expected ${SCANNER_OPTIONS.join(', ')}`,
-    );
-  }
+  checkOptions(o.transportText, o.options, SCANNER_OPTIONS);
   const mode = o.options['mode'] ?? 'serial';
   const profile = getScannerProfile(o.profile);
   if ((HID_MODES as readonly string[]).includes(mode)) {
@@ -203,32 +193,9 @@ export class ScannerTwinDevice implements BenchDevice {
       const bytes = e.type === 'read' ? { bytes: Buffer.from(e.bytes).toString('hex') } : {};
       this.events.emit(type, { ...fields, ...bytes });
     });
-    twin.port.on('unplugged', () => this.events.emit('unplugged', {}));
-    twin.port.on('replugged', (pts) => this.events.emit('replugged', { pts }));
     this.actions = {
       ...scannerUserActions(twin, (type, fields) => this.events.emit(type, fields)),
-      faults: async (body) => {
-        const parsed = FaultsSchema.safeParse(body);
-        if (!parsed.success) throw invalid('faults', parsed.error);
-        const { seed: _seed, ...faults } = parsed.data;
-        try {
-          twin.port.setFaults(faults);
-        } catch (err) {
-          throw new ActionError(`faults: ${(err as Error).message}`);
-        }
-        this.events.emit('faults', { faults });
-        return { faults: twin.port.faults };
-      },
-      unplug: async () => {
-        if (!twin.port.plugged) throw new ActionError('already unplugged', 409);
-        twin.port.unplug();
-        return { plugged: false };
-      },
-      replug: async () => {
-        if (twin.port.plugged) throw new ActionError('already plugged in', 409);
-        twin.port.replug();
-        return { plugged: true, pts: twin.port.ptsPath };
-      },
+      ...serialLinkActions(twin.port, this.events),
     };
   }
 

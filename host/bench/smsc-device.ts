@@ -21,6 +21,7 @@ import {
   type BenchEvent,
   type DeviceSummary,
 } from './device.js';
+import { checkOptions } from './port-actions.js';
 
 const SMSC_OPTIONS = [
   'port',
@@ -43,12 +44,7 @@ export interface SmscServiceOptions {
 }
 
 export async function createSmscService(o: SmscServiceOptions): Promise<SmscServiceDevice> {
-  const unknown = Object.keys(o.options).filter((k) => !(SMSC_OPTIONS as readonly string[]).includes(k));
-  if (unknown.length) {
-    throw new Error(
-      `${o.transportText}: unknown option ${unknown.join(', ')}; expected ${SMSC_OPTIONS.join(', ')}`,
-    );
-  }
+  checkOptions(o.transportText, o.options, SMSC_OPTIONS);
   const port = o.options['port'] === undefined ? 0 : Number(o.options['port']);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new Error(`${o.transportText}: port: expected 0 (any free port) to 65535`);

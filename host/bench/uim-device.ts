@@ -16,6 +16,7 @@ import {
   type BenchEvent,
   type DeviceSummary,
 } from './device.js';
+import { checkOptions } from './port-actions.js';
 
 export const DEFAULT_VPCD = '127.0.0.1:35963';
 const UIM_OPTIONS = ['vpcd'] as const;
@@ -55,12 +56,7 @@ export interface UimTwinOptions {
 }
 
 export async function createUimTwin(o: UimTwinOptions): Promise<UimTwinDevice> {
-  const unknown = Object.keys(o.options).filter((k) => !(UIM_OPTIONS as readonly string[]).includes(k));
-  if (unknown.length) {
-    throw new Error(
-      `${o.transportText}: unknown option ${unknown.join(', ')}; expected ${UIM_OPTIONS.join(', ')}`,
-    );
-  }
+  checkOptions(o.transportText, o.options, UIM_OPTIONS);
   const vpcd = parseVpcdAddress(o.options['vpcd'] ?? DEFAULT_VPCD);
   const profile = cardProfile(o.profile);
   const dir = path.join(o.runtimeDir, 'cards');

@@ -178,6 +178,11 @@ describe('emu:smsc with routePrefix and routeModem', () => {
     const got = receiver.received[0]!;
     expect(got.source_addr).toBe('447700900123');
     expect(got.destination_addr).toBe('4917000001');
+    // The modem's +CMGS answer may come after the far SMSC has already passed the message on.
+    await waitFor('the route to count it sent', () => {
+      const route = (nearSmsc.state() as { route?: { sent: number } }).route;
+      return route?.sent === 1;
+    });
     expect(nearSmsc.state()).toMatchObject({ route: { prefix: '+4917', modem: gatewayPath, sent: 1 } });
   });
 });
