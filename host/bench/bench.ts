@@ -16,6 +16,7 @@ import { createUimTwin } from './uim-device.js';
 import { createIrTwin } from './ir-device.js';
 import { createPhoneTwin } from './phone-device.js';
 import { createSmscService } from './smsc-device.js';
+import { createMobileTerminal } from './mobile-terminal-device.js';
 import { SimulatedNetwork } from '../../services/smsc/network.js';
 import { Air } from '../../devices/ble/air.js';
 
@@ -87,14 +88,25 @@ async function createDevice(
       case 'uim':
         return createUimTwin({ ...common, profile: t.profile });
       case 'phone':
-        return createPhoneTwin({ ...common, profile: t.profile, network: ctx.network, air: ctx.air });
+        return createPhoneTwin({
+          ...common,
+          profile: t.profile,
+          network: ctx.network,
+          air: ctx.air,
+          hciCaptureFile:
+            role.capture && ctx.usbCapturePrefix
+              ? `${ctx.usbCapturePrefix}-${role.role}-hci.pcapng`
+              : undefined,
+        });
       case 'smsc':
         return createSmscService({ ...common, network: ctx.network });
       case 'ir':
         return createIrTwin({ ...common, nickname: t.profile });
+      case 'mobile-terminal':
+        return createMobileTerminal({ ...common, air: ctx.air });
     }
     throw new Error(
-      `role "${role.role}": no emulated "${t.kind}" (emu:scanner/<profile>, emu:uim/<profile>, emu:phone/<profile>, emu:ir/<nickname> and emu:smsc/<name> are)`,
+      `role "${role.role}": no emulated "${t.kind}" (emu:scanner/<profile>, emu:uim/<profile>, emu:phone/<profile>, emu:ir/<nickname>, emu:smsc/<name> and emu:mobile-terminal/<name> are)`,
     );
   }
   if (t.scheme === 'serial') return new RealSerialDevice(role.role, t, role.transportText);

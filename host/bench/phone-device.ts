@@ -14,6 +14,7 @@ import type { SimulatedNetwork } from '../../services/smsc/network.js';
 import { attachPhone } from '../../services/smsc/phone-attachment.js';
 import type { Air } from '../../devices/ble/air.js';
 import { startPhoneBle, type PhoneBle } from '../../devices/ble/phone-ble.js';
+import { HciCapture } from '../../devices/ble/capture.js';
 import { openStoredCard } from '../../devices/smartcard/eeprom-store.js';
 import type { SerialCaptureSink } from '../../devices/serial/port.js';
 import type { FaultsConfig } from './bench-file.js';
@@ -54,6 +55,8 @@ export interface PhoneTwinOptions {
   network?: SimulatedNetwork;
   /** The bench's radio medium for Bluetooth LE (ble=on). */
   air?: () => Air;
+  /** ble=on on a capturing bench: the phone controller's HCI traffic as pcapng (link type 201). */
+  hciCaptureFile?: string | undefined;
 }
 
 function flag(o: PhoneTwinOptions, key: string): boolean {
@@ -118,6 +121,7 @@ export async function createPhoneTwin(o: PhoneTwinOptions): Promise<PhoneTwinDev
     throw new Error(`${o.transportText}: irMaxBaud is an option of ir=on`);
   }
   let ble: PhoneBle | undefined;
+  let hciCapture: HciCapture | undefined;
   const userId = o.options['userId'];
   if (userId !== undefined && !/^[\x20-\x7e]{1,20}$/.test(userId))
     throw new Error(`${o.transportText}: userId: expected 1 to 20 printable ASCII characters`);
@@ -131,6 +135,10 @@ export async function createPhoneTwin(o: PhoneTwinOptions): Promise<PhoneTwinDev
         // The exported H4 transport: a host stack in another process attaches through it as the POS.
         exportH4: 'tcp',
       });
+      if (o.hciCaptureFile) {
+        hciCapture = new HciCapture({ file: o.hciCaptureFile, clock: o.clock });
+        hciCapture.add(ble.phone.controller);
+      }
     } catch (err) {
       modem.close();
       await ir?.close();
@@ -142,7 +150,18 @@ export async function createPhoneTwin(o: PhoneTwinOptions): Promise<PhoneTwinDev
     throw new Error(`${o.transportText}: userId is an option of ble=on`);
   }
   const detach = o.network ? attachPhone(o.network, modem) : undefined;
-  return new PhoneTwinDevice(o.name, o.transportText, profile, modem, msisdn, ir, o.clock, detach, ble);
+  return new PhoneTwinDevice(
+    o.name,
+    o.transportText,
+    profile,
+    modem,
+    msisdn,
+    ir,
+    o.clock,
+    detach,
+    ble,
+    hciCapture,
+  );
 }
 
 export class PhoneTwinDevice implements BenchDevice {
@@ -165,6 +184,7 @@ export class PhoneTwinDevice implements BenchDevice {
     private readonly detach?: () => void,
     /** The phone's Bluetooth LE side (ble=on): its payment GATT service and the exported H4 transport. */
     readonly ble?: PhoneBle,
+    private readonly hciCapture?: HciCapture,
   ) {
     this.events = new DeviceEvents(name);
     this.handsetValue = this.bootHandset();
@@ -260,6 +280,7 @@ export class PhoneTwinDevice implements BenchDevice {
 
   async close(): Promise<void> {
     await this.ble?.close();
+    this.hciCapture?.close();
     this.detach?.();
     this.modem.close();
     await this.ir?.close();
