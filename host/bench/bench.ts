@@ -103,7 +103,14 @@ async function createDevice(
       case 'ir':
         return createIrTwin({ ...common, nickname: t.profile });
       case 'mobile-terminal':
-        return createMobileTerminal({ ...common, air: ctx.air });
+        return createMobileTerminal({
+          ...common,
+          air: ctx.air,
+          hciCaptureFile:
+            role.capture && ctx.usbCapturePrefix
+              ? `${ctx.usbCapturePrefix}-${role.role}-hci.pcapng`
+              : undefined,
+        });
     }
     throw new Error(
       `role "${role.role}": no emulated "${t.kind}" (emu:scanner/<profile>, emu:uim/<profile>, emu:phone/<profile>, emu:ir/<nickname>, emu:smsc/<name> and emu:mobile-terminal/<name> are)`,

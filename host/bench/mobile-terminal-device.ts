@@ -7,6 +7,7 @@
 import type { Clock } from '../../firmware-sim/clock.js';
 import type { Air } from '../../devices/ble/air.js';
 import { VirtualController } from '../../devices/ble/controller.js';
+import { HciCapture } from '../../devices/ble/capture.js';
 import { unregisterVirtualController } from '../../devices/ble/seam/registry.js';
 import { parseLineSettings } from '../../devices/serial/line.js';
 import { EmulatedSerialPort, type SerialCaptureSink } from '../../devices/serial/port.js';
@@ -27,6 +28,8 @@ export interface MobileTerminalTwinOptions {
   air: () => Air;
   faults?: FaultsConfig | undefined;
   capture?: SerialCaptureSink | undefined;
+  /** On a capturing bench: the terminal controller's HCI traffic as pcapng (link type 201). */
+  hciCaptureFile?: string | undefined;
 }
 
 export async function createMobileTerminal(o: MobileTerminalTwinOptions): Promise<MobileTerminalDevice> {
@@ -46,18 +49,24 @@ export async function createMobileTerminal(o: MobileTerminalTwinOptions): Promis
   });
   await port.open();
   const controller = new VirtualController({ air: o.air(), address: '5a:50:00:00:17:01', name: o.name });
+  let hciCapture: HciCapture | undefined;
+  if (o.hciCaptureFile) {
+    hciCapture = new HciCapture({ file: o.hciCaptureFile, clock: o.clock });
+    hciCapture.add(controller);
+  }
   let link: BlePhoneLink;
   try {
     link = await BlePhoneLink.open({ transport: controller, clock: o.clock });
   } catch (err) {
     port.close();
+    hciCapture?.close();
     controller.close();
     unregisterVirtualController(controller);
     throw err;
   }
   const terminal = new MobileTerminal({ link, port, clock: o.clock, mode });
   terminal.start();
-  return new MobileTerminalDevice(o.name, o.transportText, port, controller, link, terminal);
+  return new MobileTerminalDevice(o.name, o.transportText, port, controller, link, terminal, hciCapture);
 }
 
 export class MobileTerminalDevice implements BenchDevice {
@@ -72,6 +81,7 @@ export class MobileTerminalDevice implements BenchDevice {
     private readonly controller: VirtualController,
     private readonly link: BlePhoneLink,
     readonly terminal: MobileTerminal,
+    private readonly hciCapture?: HciCapture,
   ) {
     this.events = new DeviceEvents(name);
     terminal.on('userId', (userId, phone) => {
@@ -112,6 +122,7 @@ export class MobileTerminalDevice implements BenchDevice {
   async close(): Promise<void> {
     await this.terminal.stop().catch(() => undefined);
     await this.link.close().catch(() => undefined);
+    this.hciCapture?.close();
     this.controller.close();
     unregisterVirtualController(this.controller);
     this.port.close();

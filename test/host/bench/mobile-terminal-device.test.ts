@@ -58,6 +58,7 @@ describe('fixtures/benches/mobile-terminal.yaml', () => {
     // The phone's own controller was captured (link type 201); tshark, when present, reads the user id leaving it.
     const file = path.join(captures, `${config.name}-phone-hci.pcapng`);
     expect(existsSync(file)).toBe(true);
+    expect(existsSync(path.join(captures, `${config.name}-terminal-hci.pcapng`))).toBe(true);
     if (hasTshark) {
       const r = spawnSync(
         'tshark',
