@@ -38,7 +38,16 @@ let dir = '';
 const children: ChildProcess[] = [];
 
 afterEach(() => {
-  for (const c of children.splice(0)) if (c.pid && c.exitCode === null) process.kill(-c.pid, 'SIGKILL');
+  // The whole process group: the shell may have ended while what it started in the background (the bridge,
+  // obex_tcp) still runs.
+  for (const c of children.splice(0)) {
+    if (!c.pid) continue;
+    try {
+      process.kill(-c.pid, 'SIGKILL');
+    } catch {
+      // Nothing of the group is left.
+    }
+  }
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
