@@ -15,6 +15,26 @@ export interface Clock {
   readonly virtual: boolean;
   /** Real I/O happened: a virtual clock holds its jumps until the links have been quiet for a while. */
   touch(): void;
+  /**
+   * Work is under way that the clock must not jump over (a service handling a request: TLS, SQLite's
+   * fsync). A virtual clock does not advance until the returned release is called; other clocks ignore it.
+   */
+  hold?(): () => void;
+}
+
+/** `clock.hold()` when the clock has it, else a no-op release. */
+export function holdClock(clock: Clock): () => void {
+  return clock.hold ? clock.hold() : () => {};
+}
+
+/** Runs `work` with the clock held (see Clock.hold). */
+export async function whileHeld<T>(clock: Clock, work: () => Promise<T>): Promise<T> {
+  const release = holdClock(clock);
+  try {
+    return await work();
+  } finally {
+    release();
+  }
 }
 
 let nextId = 1;
@@ -76,6 +96,7 @@ export class VirtualClock implements Clock {
   private readonly quietMs: number | undefined;
   private lastTouch = performance.now();
   private pump: NodeJS.Timeout | undefined;
+  private holds = 0;
 
   constructor(options: VirtualClockOptions = {}) {
     this.time = options.start ?? 0;
@@ -101,6 +122,23 @@ export class VirtualClock implements Clock {
 
   touch(): void {
     this.lastTouch = performance.now();
+  }
+
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.holds--;
+      // The quiet period counts from the end of the held work.
+      this.touch();
+    };
+  }
+
+  /** Number of holds not yet released. */
+  get held(): number {
+    return this.holds;
   }
 
   /** Number of timers waiting. */
@@ -142,7 +180,7 @@ export class VirtualClock implements Clock {
       this.pump = undefined;
       if (this.queue.length === 0) return;
       const idle = performance.now() - this.lastTouch;
-      if (idle >= quiet) this.runNext();
+      if (idle >= quiet && this.holds === 0) this.runNext();
       // A timer that ran may have scheduled another and with it a pump: one pump chain only.
       if (this.queue.length > 0 && !this.pump) {
         this.pump = setTimeout(tick, Math.max(1, quiet - Math.max(0, performance.now() - this.lastTouch)));
