@@ -139,9 +139,10 @@ export interface ConfirmationRequestCommands {
 }
 
 /**
- * GET /mail/v1/mailboxes/{deviceId}/messages → { messages: Mail[] }. The signature is ECDSA P-256 /
- * SHA-256 (DER, base64) by the key of `certificate` over the UTF-8 of canonicalMailBody(mail); the
- * certificate (PEM) must chain to the phone's trusted CA and name the gateway host.
+ * GET /mail/v1/mailboxes/{deviceId}/messages → { messages: Mail[] }. The signature (base64) is a SHA-256
+ * signature by the key of `certificate` over the UTF-8 of canonicalMailBody(mail), as Node's
+ * `crypto.sign('sha256', …)` makes it (RSASSA-PKCS1-v1_5 for the CA's RSA keys); the certificate (PEM)
+ * must chain to the phone's trusted CA and name the gateway host.
  */
 export interface Mail {
   messageId: string;
