@@ -33,7 +33,7 @@ import { applyKeys, screenJson, screenPng } from './handset-api.js';
 import { handsetForModem, type Handset } from '../../firmware-sim/phone/handset/handset.js';
 import { cardProfile } from './uim-device.js';
 
-const PHONE_OPTIONS = ['ir', 'seed', 'irMaxBaud', 'ble', 'userId'] as const;
+const PHONE_OPTIONS = ['ir', 'seed', 'irMaxBaud', 'ble', 'userId', 'card'] as const;
 
 export function phoneProfile(name: string): PhoneProfile {
   const profiles = loadPhoneFixtures();
@@ -74,8 +74,10 @@ export async function createPhoneTwin(o: PhoneTwinOptions): Promise<PhoneTwinDev
   const profile = phoneProfile(o.profile);
   let card: UimCard | undefined;
   let msisdn: string | undefined;
-  if (profile.card) {
-    const cp = cardProfile(profile.card);
+  // `card=<fixture>` puts another card in the SIM holder: the same handset with another subscriber.
+  const cardName = o.options['card'] ?? profile.card;
+  if (cardName) {
+    const cp = cardProfile(cardName);
     const dir = path.join(o.runtimeDir, 'cards');
     mkdirSync(dir, { recursive: true });
     card = openStoredCard(path.join(dir, `${o.name}-${cp.name}.img`), cp);

@@ -186,6 +186,18 @@ const StepSchema = z.union([
     .strict(),
   z
     .object({
+      'expect-screen': z
+        .object({
+          role: name,
+          /** Text the phone's screen must show (title, lines, choices, soft keys, notification). */
+          text: z.string().min(1),
+          timeoutMs: z.number().int().positive().default(10_000),
+        })
+        .strict(),
+    })
+    .strict(),
+  z
+    .object({
       'expect-state': z
         .object({
           role: name,
@@ -241,7 +253,7 @@ const WORDS = {
   errorClass: ScenarioFileError,
   describe: (issue: z.core.$ZodIssue): string | undefined =>
     issue.code === 'invalid_union' && issue.path[0] === 'steps'
-      ? 'one of the steps scan, expect-data, expect-error, expect-no-data, action, wait, obex-put, obex-get, ble-connect, ble-read-user-id, ble-disconnect, expect-capture, expect-state'
+      ? 'one of the steps scan, expect-data, expect-error, expect-no-data, action, wait, obex-put, obex-get, ble-connect, ble-read-user-id, ble-disconnect, expect-capture, expect-screen, expect-state'
       : issue.code === 'invalid_union' && issue.path[0] === 'drivers'
         ? 'a driver: { scanner: { role, commandSet, … } }, { irObex: { role, endpoint?, nickname? } } or { phoneLink: { transport?, capture? } }'
         : undefined,
@@ -591,6 +603,26 @@ function seededBody(n: number, name: string): Buffer {
   return out;
 }
 
+/** What a user reads on a handset screen (its JSON), as one line. */
+function screenText(screen: Record<string, unknown>): string {
+  const parts: string[] = [];
+  const add = (v: unknown): void => {
+    if (typeof v === 'string' && v !== '') parts.push(v);
+  };
+  add(screen['title']);
+  for (const line of (screen['lines'] as unknown[] | undefined) ?? []) add(line);
+  const choices = screen['choices'] as { items?: unknown[] } | null | undefined;
+  for (const item of choices?.items ?? []) add(item);
+  const input = screen['input'] as { label?: unknown } | null | undefined;
+  add(input?.label);
+  const soft = screen['softKeys'] as Record<string, unknown> | null | undefined;
+  add(soft?.['left']);
+  add(soft?.['right']);
+  const note = screen['notification'];
+  add(typeof note === 'object' && note ? (note as { text?: unknown }).text : note);
+  return parts.join(' | ');
+}
+
 /** `a.b.0.c` inside a device's state. */
 function atPath(value: unknown, dotted: string): unknown {
   let v = value;
@@ -714,6 +746,24 @@ async function runStep(
         return [false, `GET ${name}: ${got.length} bytes differ from the ${sent.length} bytes put`];
       }
       return [true, `GET ${name}: ${got.length} bytes${sent ? ', identical to what was put' : ''}`];
+    }
+    case 'expect-screen': {
+      const device = ctx.bench.devices.get(body['role'] as string)!;
+      const view = device.views?.['screen'];
+      if (!view) return [false, `${String(body['role'])} has no screen`];
+      const want = body['text'] as string;
+      const deadline = Date.now() + (body['timeoutMs'] as number);
+      let last = '';
+      for (;;) {
+        last = screenText(JSON.parse(String((await view(null)).body)) as Record<string, unknown>);
+        if (last.includes(want)) return [true, `${String(body['role'])} shows ${JSON.stringify(want)}`];
+        if (Date.now() >= deadline) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      return [
+        false,
+        `${String(body['role'])} does not show ${JSON.stringify(want)} within ${String(body['timeoutMs'])} ms; it shows: ${last}`,
+      ];
     }
     case 'expect-state': {
       const device = ctx.bench.devices.get(body['role'] as string)!;
