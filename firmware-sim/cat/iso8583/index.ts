@@ -1,0 +1,4 @@
+export * from './fields.js';
+export * from './codec.js';
+export * from './private-data.js';
+export * from './messages.js';
