@@ -1,0 +1,155 @@
+/**
+ * The POS's gateway client against a "(stand-in gateway)" over real TLS on loopback, with certificates
+ * made by the openssl CLI: name checking, trust, idempotent retries, long poll, typed errors.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VirtualClock } from '../../../firmware-sim/clock.js';
+import type { TransactionNumberRequest } from '../../../firmware-sim/payment/gateway-api.js';
+import { GatewayClient, GatewayError } from '../../../host/pos/gateway-client.js';
+import {
+  GATEWAY_HOST,
+  StandInGateway,
+  makeCertificates,
+  type BenchCertificates,
+} from './stand-in-gateway.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchtwin-pos-gw-'));
+let certs: BenchCertificates;
+let clock: VirtualClock;
+let gateway: StandInGateway;
+let port: number;
+
+beforeAll(async () => {
+  certs = makeCertificates(dir);
+  clock = new VirtualClock({ autoAdvance: { quietMs: 20 } });
+  gateway = new StandInGateway(clock, { key: certs.serverKey, cert: certs.serverCert });
+  port = await gateway.listen();
+});
+afterAll(async () => {
+  await gateway.close();
+  clock.dispose();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function client(options: Partial<ConstructorParameters<typeof GatewayClient>[0]> = {}): GatewayClient {
+  return new GatewayClient({
+    baseUrl: `https://${GATEWAY_HOST}`,
+    ca: certs.caCert,
+    hosts: { [GATEWAY_HOST]: `127.0.0.1:${port}` },
+    clock,
+    retry: { attempts: 2, delayMs: 100 },
+    ...options,
+  });
+}
+
+const sale: TransactionNumberRequest = {
+  merchantCode: '1111111111',
+  terminalId: 'POS11',
+  userId: '00001',
+  items: [{ goods: 'Green tea', quantity: 2, unitPrice: 500, tax: 100 }],
+  currency: 'JPY',
+  total: 1100,
+};
+
+describe('GatewayClient (stand-in gateway, real TLS on loopback, openssl certificates)', () => {
+  it('creates a transaction with an Idempotency-Key; the same key again gives the same transaction number', async () => {
+    const c = client();
+    const a = await c.createTransaction('key-same', sale);
+    const b = await c.createTransaction('key-same', sale);
+    expect(a.status).toBe('pending');
+    expect(b.transactionId).toBe(a.transactionId);
+    expect(gateway.creations().filter((l) => l.idempotencyKey === 'key-same')).toHaveLength(2);
+    expect([...gateway.transactions.values()].filter((t) => t.key === 'key-same')).toHaveLength(1);
+  });
+
+  it('an answer lost on the way back is retried with the same key: one transaction at the gateway', async () => {
+    const c = client();
+    gateway.loseCreateAnswers = 1;
+    const t = await c.createTransaction('key-lost', sale);
+    const sent = gateway.creations().filter((l) => l.idempotencyKey === 'key-lost');
+    expect(sent).toHaveLength(2);
+    expect(
+      [...gateway.transactions.values()].filter((x) => x.key === 'key-lost').map((x) => x.transactionId),
+    ).toEqual([t.transactionId]);
+  });
+
+  it('long poll: GET ?waitMs= answers when the gateway completes the transaction, and pending when the wait ends', async () => {
+    const c = client();
+    const t = await c.createTransaction('key-poll', sale);
+    const t0 = clock.now();
+    const timedOut = await c.getTransaction(t.transactionId, 20_000);
+    expect(timedOut.status).toBe('pending');
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(20_000);
+    const polled = c.getTransaction(t.transactionId, 20_000);
+    await new Promise((r) => setTimeout(r, 5));
+    gateway.complete(t.transactionId, { method: 'L', approvalCode: 'A12345', rrn: '000000000001' });
+    expect(await polled).toMatchObject({ status: 'completed', approvalCode: 'A12345', method: 'L' });
+  });
+
+  it('a 4xx is a typed http error with the contract reason, and is not retried', async () => {
+    const c = client();
+    const before = gateway.creations().length;
+    const e = await c
+      .createTransaction('key-unknown-user', { ...sale, userId: '99999' })
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(GatewayError);
+    expect(e).toMatchObject({ code: 'http', status: 404, api: { reason: 'unknown-user' } });
+    expect((e as GatewayError).transient).toBe(false);
+    expect(gateway.creations().length - before).toBe(1);
+  });
+
+  it('a certificate from a CA the POS does not trust: tls error, nothing created', async () => {
+    const c = client({ ca: certs.otherCaCert });
+    const before = gateway.log.length;
+    await expect(c.createTransaction('key-untrusted', sale)).rejects.toMatchObject({ code: 'tls' });
+    expect(gateway.log.length).toBe(before);
+  });
+
+  it('a name the certificate does not carry (servername checked, whatever the address): tls error', async () => {
+    const c = new GatewayClient({
+      baseUrl: 'https://shop.benchtwin.test',
+      ca: certs.caCert,
+      hosts: { 'shop.benchtwin.test': `127.0.0.1:${port}` },
+      clock,
+      retry: { attempts: 0, delayMs: 0 },
+    });
+    await expect(c.createTransaction('key-name', sale)).rejects.toMatchObject({ code: 'tls' });
+  });
+
+  it('no gateway listening: network error after the retries (virtual clock)', async () => {
+    const c = new GatewayClient({
+      baseUrl: `https://${GATEWAY_HOST}`,
+      ca: certs.caCert,
+      hosts: { [GATEWAY_HOST]: '127.0.0.1:1' },
+      clock,
+      retry: { attempts: 2, delayMs: 1000 },
+    });
+    const t0 = clock.now();
+    await expect(c.createTransaction('key-down', sale)).rejects.toMatchObject({ code: 'network' });
+    expect(clock.now() - t0).toBeGreaterThanOrEqual(2000);
+  });
+
+  it('embodiment 2: credit request, ready with the encrypted number, result report, cancel of another', async () => {
+    const c = client();
+    const cr = await c.createCreditRequest('key-v2', sale);
+    expect(cr.status).toBe('awaiting-confirmation');
+    gateway.ready(cr.transactionId, {
+      encryptedPan: '9876543210987654',
+      expiry: '2812',
+      issuerCode: '2a11111',
+    });
+    const ready = await c.getCreditRequest(cr.transactionId, 10_000);
+    expect(ready).toMatchObject({ status: 'ready', encryptedPan: '9876543210987654', issuerCode: '2a11111' });
+    const closed = await c.reportCreditResult(
+      cr.transactionId,
+      { approved: true, responseCode: '00', approvalCode: 'B54321' },
+      'key-v2:result',
+    );
+    expect(closed).toMatchObject({ status: 'closed', result: { approved: true, responseCode: '00' } });
+    const other = await c.createCreditRequest('key-v2b', sale);
+    expect(await c.cancelCreditRequest(other.transactionId)).toMatchObject({ status: 'cancelled' });
+  });
+});
