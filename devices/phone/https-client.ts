@@ -5,8 +5,9 @@
  * helpers. Failures are `HttpsError`s with a code an application can act on (FLOWS seed 001 step 6: the
  * phone verifies the gateway's certificate before it sends anything).
  *
- * `hosts` plays the bench's DNS: `gateway.benchtwin.test` can point at a loopback service while the TLS
- * layer still checks the certificate against the name in the URL.
+ * `hosts` plays the bench's DNS and NAT: `gateway.benchtwin.test` can point at a loopback address, or at
+ * an address and port (`127.0.0.1:43121`, a service on an ephemeral port), while the TLS layer still checks
+ * the certificate against the name in the URL and the Host header keeps the URL's authority.
  */
 import dns from 'node:dns';
 import https from 'node:https';
@@ -30,7 +31,10 @@ export interface HttpsClientOptions {
   timeoutMs?: number;
   /** Largest answer body accepted (default 4 MiB). */
   maxResponseBytes?: number;
-  /** Host name → IP address, consulted before the system resolver. */
+  /**
+   * Host name → IP address (`127.0.0.1`), or address and port (`127.0.0.1:43121`, `[::1]:43121`) that
+   * replace the URL's port; consulted before the system resolver.
+   */
   hosts?: Readonly<Record<string, string>>;
   /** A client certificate, for device authentication by certificate (seed 001 variant). */
   clientCertificate?: { cert: string; key: string };
@@ -38,6 +42,22 @@ export interface HttpsClientOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+
+export interface HostAddress {
+  address: string;
+  port?: number;
+}
+
+/** `127.0.0.1`, `::1`, `127.0.0.1:443`, `[::1]:443` → address and port; a RangeError for anything else. */
+export function parseHostAddress(text: string): HostAddress {
+  if (isIP(text)) return { address: text };
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !isIP(m[1]!) || port < 1 || port > 65_535) {
+    throw new RangeError(`hosts: "${text}" is not an IP address or IP address:port`);
+  }
+  return { address: m[1]!, port };
+}
 const DEFAULT_MAX_RESPONSE = 4 << 20;
 
 /** OpenSSL / Node verification codes that mean "this chain is not trusted". */
@@ -85,9 +105,13 @@ export class NodeHttpsClient implements HttpsClient {
   private readonly ca: string[];
   private readonly timeoutMs: number;
   private readonly maxResponse: number;
+  private readonly hosts: ReadonlyMap<string, HostAddress>;
 
   constructor(private readonly options: HttpsClientOptions) {
     this.ca = [...options.trustedCas];
+    this.hosts = new Map(
+      Object.entries(options.hosts ?? {}).map(([name, a]) => [name.toLowerCase(), parseHostAddress(a)]),
+    );
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxResponse = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE;
   }
@@ -115,6 +139,9 @@ export class NodeHttpsClient implements HttpsClient {
       ...req.headers,
     };
     if (body) headers['content-length'] = String(body.length);
+    const mapped = this.hosts.get(url.hostname.toLowerCase());
+    // NAT: the connection goes to the mapped port, the request still names the URL's authority.
+    if (mapped?.port !== undefined) headers['host'] = url.host;
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
 
     return new Promise<HttpsResponse>((resolve, reject) => {
@@ -135,6 +162,7 @@ export class NodeHttpsClient implements HttpsClient {
           rejectUnauthorized: true,
           agent: false,
           lookup: this.lookup(),
+          ...(mapped?.port !== undefined ? { port: mapped.port, servername: url.hostname } : {}),
           ...(this.options.clientCertificate
             ? { cert: this.options.clientCertificate.cert, key: this.options.clientCertificate.key }
             : {}),
@@ -208,10 +236,10 @@ export class NodeHttpsClient implements HttpsClient {
   }
 
   private lookup(): LookupFunction | undefined {
-    const hosts = this.options.hosts;
-    if (!hosts) return undefined;
+    const hosts = this.hosts;
+    if (hosts.size === 0) return undefined;
     return (hostname, options, callback) => {
-      const address = hosts[hostname];
+      const address = hosts.get(hostname.toLowerCase())?.address;
       if (address === undefined) {
         // Not a bench name: the system resolver, as without the table.
         dns.lookup(hostname, options, callback as never);

@@ -11,7 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HttpsError, NodeHttpsClient } from '../../../devices/phone/https-client.js';
+import { HttpsError, NodeHttpsClient, parseHostAddress } from '../../../devices/phone/https-client.js';
 import type { HttpsErrorCode } from '../../../devices/phone/https-client.js';
 import { VirtualClock } from '../../../firmware-sim/clock.js';
 import { Handset } from '../../../firmware-sim/phone/handset/handset.js';
@@ -115,7 +115,12 @@ describe.skipIf(!hasOpenssl)(
           }
           res.setHeader('content-type', 'application/json');
           res.end(
-            JSON.stringify({ method: req.method, url: req.url, body: Buffer.concat(chunks).toString() }),
+            JSON.stringify({
+              method: req.method,
+              url: req.url,
+              host: req.headers.host,
+              body: Buffer.concat(chunks).toString(),
+            }),
           );
         });
       });
@@ -202,6 +207,26 @@ describe.skipIf(!hasOpenssl)(
       expect(code).toBe('host-mismatch');
     });
 
+    it('hosts maps a name to address:port (bench DNS + NAT): the URL has no port, TLS still checks the name, Host keeps it', async () => {
+      const c = new NodeHttpsClient({
+        trustedCas: [read('bench-ca.pem')],
+        hosts: { [HOST]: `127.0.0.1:${port}`, 'other.benchtwin.test': `127.0.0.1:${port}` },
+      });
+      const r = await c.postJson<{ url: string; host: string; body: string }>(`https://${HOST}/pay/x`, {
+        a: 1,
+      });
+      expect(r.status).toBe(200);
+      expect(r.json).toMatchObject({ url: '/pay/x', host: HOST, body: '{"a":1}' });
+      // The certificate names gateway.benchtwin.test only: the NAT does not make another name acceptable.
+      expect(await failure(c.getJson('https://other.benchtwin.test/'))).toBe('host-mismatch');
+      // A name mapped in upper case is the same name (DNS names are case-insensitive).
+      const upper = new NodeHttpsClient({
+        trustedCas: [read('bench-ca.pem')],
+        hosts: { [HOST.toUpperCase()]: `[::ffff:127.0.0.1]:${port}` },
+      });
+      expect((await upper.getJson(`https://${HOST}/v6`)).status).toBe(200);
+    });
+
     it('no answer before the deadline: timeout', async () => {
       const c = client([read('bench-ca.pem')], { timeoutMs: 300 });
       expect(await failure(c.getJson(`https://${HOST}:${port}/hang`))).toBe('timeout');
@@ -251,3 +276,27 @@ describe.skipIf(!hasOpenssl)(
     });
   },
 );
+
+describe('parseHostAddress (the hosts table: IP, IP:port, [IPv6]:port)', () => {
+  it('reads addresses with and without a port', () => {
+    expect(parseHostAddress('127.0.0.1')).toEqual({ address: '127.0.0.1' });
+    expect(parseHostAddress('::1')).toEqual({ address: '::1' });
+    expect(parseHostAddress('127.0.0.1:43121')).toEqual({ address: '127.0.0.1', port: 43121 });
+    expect(parseHostAddress('[::1]:443')).toEqual({ address: '::1', port: 443 });
+  });
+
+  it('refuses names, bad ports and unbracketed IPv6 with a port', () => {
+    for (const bad of [
+      'gateway',
+      'localhost:80',
+      '127.0.0.1:0',
+      '127.0.0.1:65536',
+      '1.2.3.4:',
+      ':::1:80',
+      '',
+    ]) {
+      expect(() => parseHostAddress(bad), bad).toThrow(RangeError);
+    }
+    expect(() => new NodeHttpsClient({ trustedCas: [], hosts: { a: 'nowhere:1' } })).toThrow(/hosts/);
+  });
+});
