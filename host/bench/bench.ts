@@ -19,6 +19,9 @@ import { createSmscService } from './smsc-device.js';
 import { createMobileTerminal } from './mobile-terminal-device.js';
 import { SimulatedNetwork } from '../../services/smsc/network.js';
 import { Air } from '../../devices/ble/air.js';
+import { BenchServices } from './bench-services.js';
+import { createCreditService } from './credit-device.js';
+import { createGatewayService } from './gateway-device.js';
 
 /** How long a device may take to become usable (a card to be taken by pcscd) before the bench gives up. */
 const READY_TIMEOUT_MS = 10_000;
@@ -28,6 +31,8 @@ export interface RunningBench {
   clock: Clock;
   /** The bench's Bluetooth LE radio medium (made on first use). */
   air(): Air;
+  /** The bench's CA, DNS and calendar for network services and their clients. */
+  services: BenchServices;
   runtimeDir: string;
   devices: ReadonlyMap<string, BenchDevice>;
   control: ControlApi;
@@ -61,6 +66,10 @@ async function createDevice(
     air: () => Air;
     capture?: SerialCapture;
     usbCapturePrefix?: string;
+    /** The CA, DNS and calendar the bench's network services and their clients share. */
+    services: BenchServices;
+    /** The devices started before this one (services find the SMSC and the credit servers there). */
+    devices: ReadonlyMap<string, BenchDevice>;
   },
 ): Promise<BenchDevice> {
   const t = role.transport;
@@ -102,6 +111,18 @@ async function createDevice(
         return createSmscService({ ...common, network: ctx.network });
       case 'ir':
         return createIrTwin({ ...common, nickname: t.profile });
+      case 'credit':
+        return createCreditService({
+          ...common,
+          issuerCode: t.profile,
+          services: ctx.services,
+          captureFile:
+            role.capture && ctx.usbCapturePrefix
+              ? `${ctx.usbCapturePrefix}-${role.role}-iso8583.pcapng`
+              : undefined,
+        });
+      case 'gateway':
+        return createGatewayService({ ...common, services: ctx.services, devices: ctx.devices });
       case 'mobile-terminal':
         return createMobileTerminal({
           ...common,
@@ -113,7 +134,7 @@ async function createDevice(
         });
     }
     throw new Error(
-      `role "${role.role}": no emulated "${t.kind}" (emu:scanner/<profile>, emu:uim/<profile>, emu:phone/<profile>, emu:ir/<nickname>, emu:smsc/<name> and emu:mobile-terminal/<name> are)`,
+      `role "${role.role}": no emulated "${t.kind}" (emu:scanner/<profile>, emu:uim/<profile>, emu:phone/<profile>, emu:ir/<nickname>, emu:smsc/<name>, emu:credit/<issuer code>, emu:gateway/<name> and emu:mobile-terminal/<name> are)`,
     );
   }
   if (t.scheme === 'serial') return new RealSerialDevice(role.role, t, role.transportText);
@@ -141,10 +162,17 @@ export async function startBench(config: BenchConfig, options: StartOptions = {}
   const network = new SimulatedNetwork({ clock });
   let air: Air | undefined;
   const getAir = (): Air => (air ??= new Air({ clock }));
+  const services = new BenchServices({
+    clock,
+    runtimeDir,
+    keyLogFile: config.captureDir ? path.join(config.captureDir, `${config.name}-tls-keys.log`) : undefined,
+  });
   const closeDevices = async (): Promise<void> => {
-    for (const d of devices.values()) await d.close().catch(() => undefined);
+    // In reverse: clients (phones, terminals) go before the services they use.
+    for (const d of [...devices.values()].reverse()) await d.close().catch(() => undefined);
     air?.close();
     capture?.close();
+    services.close();
   };
   try {
     for (const role of config.roles)
@@ -155,6 +183,8 @@ export async function startBench(config: BenchConfig, options: StartOptions = {}
           runtimeDir,
           network,
           air: getAir,
+          services,
+          devices,
           ...(capture ? { capture } : {}),
           ...(config.captureDir ? { usbCapturePrefix: path.join(config.captureDir, config.name) } : {}),
         }),
@@ -186,6 +216,7 @@ export async function startBench(config: BenchConfig, options: StartOptions = {}
     name: config.name,
     clock,
     air: getAir,
+    services,
     runtimeDir,
     devices,
     control,

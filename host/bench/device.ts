@@ -5,7 +5,7 @@ export interface DeviceEndpoint {
    * How the host reaches it: `serial` = a path opened with serialport; `hid` = a path opened through the HID
    * bus (node-hid or an emulated device); `evdev` = a keyboard's event device.
    */
-  transport: 'serial' | 'hid' | 'evdev' | 'ble' | 'pcsc' | 'smpp';
+  transport: 'serial' | 'hid' | 'evdev' | 'ble' | 'pcsc' | 'smpp' | 'https' | 'iso8583';
   /** Stable path (a symlink for twins, like /dev/serial/by-id). */
   path?: string;
   /** Current pseudo-terminal behind the stable path (twins only). */

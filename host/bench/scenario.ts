@@ -30,6 +30,7 @@ import { spawnSync } from 'node:child_process';
 import { BenchFileSchema, benchConfigFrom, loadBenchFile, type BenchConfig } from './bench-file.js';
 import { startBench, type RunningBench } from './bench.js';
 import type { BenchEvent } from './device.js';
+import { HeldPos, POS_STEP_SCHEMAS, PosDriverSchema, runPosStep } from './scenario-pos.js';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a name in lower case letters, digits and "-"');
 
@@ -81,6 +82,7 @@ const PhoneLinkDriverSchema = z
 const DATA_TYPES = Object.keys(ScanDataType) as [string, ...string[]];
 
 const StepSchema = z.union([
+  ...POS_STEP_SCHEMAS,
   z
     .object({
       scan: z.union([
@@ -222,6 +224,7 @@ export const ScenarioSchema = z
           z.object({ scanner: ScannerDriverSchema }).strict(),
           z.object({ irObex: IrObexDriverSchema }).strict(),
           z.object({ phoneLink: PhoneLinkDriverSchema }).strict(),
+          z.object({ pos: PosDriverSchema }).strict(),
         ]),
       )
       .default({}),
@@ -234,7 +237,8 @@ export type ScenarioStep = z.output<typeof StepSchema>;
 export type DriverConfig =
   | ({ kind: 'scanner' } & z.output<typeof ScannerDriverSchema>)
   | ({ kind: 'irObex' } & z.output<typeof IrObexDriverSchema>)
-  | ({ kind: 'phoneLink'; role?: undefined } & z.output<typeof PhoneLinkDriverSchema>);
+  | ({ kind: 'phoneLink'; role?: undefined } & z.output<typeof PhoneLinkDriverSchema>)
+  | ({ kind: 'pos'; role?: undefined } & z.output<typeof PosDriverSchema>);
 
 export class ScenarioFileError extends YamlFileError {
   override name = 'ScenarioFileError';
@@ -253,9 +257,9 @@ const WORDS = {
   errorClass: ScenarioFileError,
   describe: (issue: z.core.$ZodIssue): string | undefined =>
     issue.code === 'invalid_union' && issue.path[0] === 'steps'
-      ? 'one of the steps scan, expect-data, expect-error, expect-no-data, action, wait, obex-put, obex-get, ble-connect, ble-read-user-id, ble-disconnect, expect-capture, expect-screen, expect-state'
+      ? 'one of the steps pos-sale, expect-sale, pos-cancel, pos-restart, reconcile, scan, expect-data, expect-error, expect-no-data, action, wait, obex-put, obex-get, ble-connect, ble-read-user-id, ble-disconnect, expect-capture, expect-screen, expect-state'
       : issue.code === 'invalid_union' && issue.path[0] === 'drivers'
-        ? 'a driver: { scanner: { role, commandSet, … } }, { irObex: { role, endpoint?, nickname? } } or { phoneLink: { transport?, capture? } }'
+        ? 'a driver: { scanner: { role, commandSet, … } }, { irObex: { role, endpoint?, nickname? } } or { phoneLink: { transport?, capture? } } or { pos: { terminalId, merchantCode, gateway, userId } }'
         : undefined,
 };
 
@@ -275,10 +279,24 @@ function toScenario(data: z.output<typeof ScenarioSchema>, file: string): Scenar
         ? { kind: 'scanner' as const, ...v.scanner }
         : 'irObex' in v
           ? { kind: 'irObex' as const, ...v.irObex }
-          : { kind: 'phoneLink' as const, ...v.phoneLink },
+          : 'pos' in v
+            ? { kind: 'pos' as const, ...v.pos }
+            : { kind: 'phoneLink' as const, ...v.phoneLink },
     ]),
   );
   for (const [driverName, d] of Object.entries(drivers)) {
+    if (d.kind === 'pos') {
+      const refs: [string, string][] = [['gateway', d.gateway]];
+      if ('mobileTerminal' in d.userId) refs.push(['userId.mobileTerminal', d.userId.mobileTerminal]);
+      for (const [where, role] of refs) {
+        if (!roles.has(role))
+          throw new ScenarioFileError(
+            file,
+            `drivers.${driverName}.pos.${where}`,
+            `one of the bench roles (${[...roles].join(', ')})`,
+          );
+      }
+    }
     if (d.role !== undefined && !roles.has(d.role)) {
       throw new ScenarioFileError(
         file,
@@ -412,6 +430,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const drivers = new Map<string, ScenarioScanner>();
   const irDrivers = new Map<string, HeldIrDriver>();
   const bleDrivers = new Map<string, HeldPhoneLink>();
+  const posDrivers = new Map<string, HeldPos>();
   const results: StepResult[] = [];
   try {
     for (const [role, device] of bench.devices) {
@@ -420,6 +439,10 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     for (const [driverName, d] of Object.entries(scenario.drivers)) {
       if (d.kind === 'phoneLink') {
         bleDrivers.set(driverName, await openPhoneLink(bench, d, base, driverName));
+        continue;
+      }
+      if (d.kind === 'pos') {
+        posDrivers.set(driverName, await HeldPos.open(driverName, d, bench, transcript));
         continue;
       }
       const summary = bench.devices.get(d.role)!.summary();
@@ -494,7 +517,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       let ok = false;
       let detail: string;
       try {
-        [ok, detail] = await runStep(kind, body, { bench, drivers, irDrivers, bleDrivers, base });
+        [ok, detail] =
+          (await runPosStep(kind, body, posDrivers)) ??
+          (await runStep(kind, body, { bench, drivers, irDrivers, bleDrivers, base }));
       } catch (err) {
         detail = err instanceof Error ? err.message : String(err);
       }
@@ -507,6 +532,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     for (const d of drivers.values()) await d.scanner.close().catch(() => undefined);
     for (const d of irDrivers.values()) await d.driver.close().catch(() => undefined);
     for (const d of bleDrivers.values()) await d.close();
+    for (const d of posDrivers.values()) await d.close();
     await bench.close();
   }
   return {

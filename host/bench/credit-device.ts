@@ -1,0 +1,135 @@
+/**
+ * An issuer's credit server on the bench (`emu:credit/<issuer code>?cardholders=<file>&port=<n>`): ISO 8583
+ * over TCP (services/credit), its cardholders from `fixtures/seed001/cardholders.yaml` (or the file named,
+ * relative to that folder), its journal in SQLite in the bench's runtime folder. It is published in the
+ * bench's DNS as `issuer-<code>.benchtwin.test`; on a capturing bench it writes the ISO 8583 conversation
+ * as pcapng for tshark's iso8583 dissector.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Clock } from '../../firmware-sim/clock.js';
+import { projectRoot } from '../../devices/project-root.js';
+import { CreditServer } from '../../services/credit/credit-server.js';
+import type { BenchServices } from './bench-services.js';
+import type { DeviceSummary } from './device.js';
+import { checkOptions } from './port-actions.js';
+import { ServiceDevice } from './service-device.js';
+
+const CREDIT_OPTIONS = ['cardholders', 'port'] as const;
+
+export const issuerHostName = (issuerCode: string): string =>
+  `issuer-${issuerCode.toLowerCase()}.benchtwin.test`;
+
+export interface CreditServiceOptions {
+  name: string;
+  /** FIG. 9's issuer code, e.g. 2a11111. */
+  issuerCode: string;
+  options: Record<string, string>;
+  transportText: string;
+  clock: Clock;
+  runtimeDir: string;
+  services: BenchServices;
+  /** pcapng of the ISO 8583 conversations (capturing benches). */
+  captureFile?: string | undefined;
+}
+
+export function parsePort(transportText: string, value: string | undefined): number {
+  const port = value === undefined ? 0 : Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`${transportText}: port: expected 0 to 65535`);
+  return port;
+}
+
+export async function createCreditService(o: CreditServiceOptions): Promise<CreditServiceDevice> {
+  checkOptions(o.transportText, o.options, CREDIT_OPTIONS);
+  if (!/^[0-9a-z]{1,11}$/i.test(o.issuerCode))
+    throw new Error(`${o.transportText}: expected emu:credit/<issuer code>, e.g. emu:credit/2a11111`);
+  const port = parsePort(o.transportText, o.options['port']);
+  const dir = path.join(o.runtimeDir, 'services');
+  mkdirSync(dir, { recursive: true });
+  const cardholders = path.resolve(
+    projectRoot(),
+    'fixtures',
+    'seed001',
+    o.options['cardholders'] ?? 'cardholders.yaml',
+  );
+  const device = new CreditServiceDevice(o, path.join(dir, `${o.name}.sqlite`), cardholders);
+  await device.start(port);
+  return device;
+}
+
+export class CreditServiceDevice extends ServiceDevice<CreditServer> {
+  readonly kind = 'credit';
+
+  constructor(
+    private readonly o: CreditServiceOptions,
+    readonly dbFile: string,
+    readonly cardholdersFile: string,
+  ) {
+    super(o.name, o.transportText, o.clock);
+  }
+
+  get issuerCode(): string {
+    return this.o.issuerCode;
+  }
+
+  get hostName(): string {
+    return issuerHostName(this.o.issuerCode);
+  }
+
+  protected async launch(port: number): Promise<{ service: CreditServer; port: number }> {
+    const server = new CreditServer();
+    const bound = await server.start({
+      dbFile: this.dbFile,
+      clock: this.clock,
+      issuerCode: this.o.issuerCode,
+      cardholders: this.cardholdersFile,
+      port,
+      epochAtClockZero: this.o.services.epochAtClockZero,
+      // A restart appends to the same capture file's conversation list: one file per start.
+      ...(this.o.captureFile
+        ? {
+            capture:
+              this.starts === 0
+                ? this.o.captureFile
+                : this.o.captureFile.replace(/\.pcapng$/, `-${this.starts}.pcapng`),
+          }
+        : {}),
+      log: (line) => this.events.emit('log', { line }),
+    });
+    this.o.services.register(this.hostName, bound);
+    return { service: server, port: bound };
+  }
+
+  /** The issuer's journal (authorizations, reversals), read from its database; empty while it is down. */
+  journal(): ReturnType<CreditServer['journal']> {
+    return this.service?.journal() ?? [];
+  }
+
+  summary(): DeviceSummary {
+    return {
+      name: this.name,
+      role: this.name,
+      kind: 'credit',
+      transport: this.transportText,
+      emulated: true,
+      endpoint: { transport: 'iso8583', url: `iso8583://127.0.0.1:${this.portValue}` },
+    };
+  }
+
+  state(): Record<string, unknown> {
+    const journal = this.journal();
+    return {
+      running: this.running,
+      port: this.portValue,
+      issuerCode: this.o.issuerCode,
+      hostName: this.hostName,
+      ...(this.o.captureFile ? { capture: this.o.captureFile } : {}),
+      journal: {
+        authorizations: journal.filter((r) => r.kind !== 'reversal').length,
+        approved: journal.filter((r) => r.kind !== 'reversal' && r.responseCode === '00').length,
+        reversals: journal.filter((r) => r.kind === 'reversal').length,
+      },
+    };
+  }
+}
