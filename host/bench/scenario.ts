@@ -31,6 +31,7 @@ import { BenchFileSchema, benchConfigFrom, loadBenchFile, type BenchConfig } fro
 import { startBench, type RunningBench } from './bench.js';
 import type { BenchEvent } from './device.js';
 import { HeldPos, POS_STEP_SCHEMAS, PosDriverSchema, runPosStep } from './scenario-pos.js';
+import { CHECK_STEP_SCHEMAS, runCheckStep } from './scenario-checks.js';
 
 const name = z.string().regex(/^[a-z][a-z0-9-]*$/, 'a name in lower case letters, digits and "-"');
 
@@ -83,6 +84,7 @@ const DATA_TYPES = Object.keys(ScanDataType) as [string, ...string[]];
 
 const StepSchema = z.union([
   ...POS_STEP_SCHEMAS,
+  ...CHECK_STEP_SCHEMAS,
   z
     .object({
       scan: z.union([
@@ -257,7 +259,7 @@ const WORDS = {
   errorClass: ScenarioFileError,
   describe: (issue: z.core.$ZodIssue): string | undefined =>
     issue.code === 'invalid_union' && issue.path[0] === 'steps'
-      ? 'one of the steps pos-sale, expect-sale, pos-cancel, pos-restart, reconcile, scan, expect-data, expect-error, expect-no-data, action, wait, obex-put, obex-get, ble-connect, ble-read-user-id, ble-disconnect, expect-capture, expect-screen, expect-state'
+      ? 'one of the steps expect-iso8583-capture, expect-no-card-number, pos-sale, expect-sale, pos-cancel, pos-restart, reconcile, scan, expect-data, expect-error, expect-no-data, action, wait, obex-put, obex-get, ble-connect, ble-read-user-id, ble-disconnect, expect-capture, expect-screen, expect-state'
       : issue.code === 'invalid_union' && issue.path[0] === 'drivers'
         ? 'a driver: { scanner: { role, commandSet, … } }, { irObex: { role, endpoint?, nickname? } } or { phoneLink: { transport?, capture? } } or { pos: { terminalId, merchantCode, gateway, userId } }'
         : undefined,
@@ -425,7 +427,12 @@ const show = (b: Buffer): string => {
 /** Runs a scenario: starts its bench, opens its drivers, runs its steps, closes everything. */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const base = path.dirname(path.resolve(scenario.file));
-  const transcript = options.onTranscript ?? (() => {});
+  // Kept for the checks that read the run's messages (expect-no-card-number), and passed on.
+  const transcriptLines: Record<string, unknown>[] = [];
+  const transcript = (line: Record<string, unknown>): void => {
+    transcriptLines.push(line);
+    options.onTranscript?.(line);
+  };
   const bench: RunningBench = await startBench(scenario.bench, { register: false });
   const drivers = new Map<string, ScenarioScanner>();
   const irDrivers = new Map<string, HeldIrDriver>();
@@ -519,6 +526,12 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       try {
         [ok, detail] =
           (await runPosStep(kind, body, posDrivers)) ??
+          (await runCheckStep(kind, body, {
+            bench,
+            pos: posDrivers,
+            transcriptLines,
+            captureDir: scenario.bench.captureDir,
+          })) ??
           (await runStep(kind, body, { bench, drivers, irDrivers, bleDrivers, base }));
       } catch (err) {
         detail = err instanceof Error ? err.message : String(err);
