@@ -2,6 +2,8 @@
  * The handset's short message entity behind the TS 27.005 commands: the settings (+CSMS, +CPMS, +CMGF,
  * +CSCA, +CSMP, +CNMI, +CSDH), the two message memories, sending over an `SmsBearer` and receiving what
  * the network delivers (stored with +CMTI, routed with +CMT, status reports with +CDS / +CDSI).
+ * A message addressed to an application port the phone itself serves (WAP Push, 2948) is reassembled and
+ * handed to that port's handler instead (TS 23.040 §9.2.3.24.4): it is acknowledged, never stored.
  */
 import type { AtResponse } from './at/command-table.js';
 import { cms, ok } from './at/command-table.js';
@@ -10,7 +12,9 @@ import { TpFailureCause } from './sms-bearer.js';
 import { encodeScAddress, readScAddress, type SmsAddress } from './sms/address.js';
 import { parseDcs } from './sms/dcs.js';
 import { OctetReader } from './sms/errors.js';
+import { SmsReassembler, type ReassembledMessage } from './sms/reassembly.js';
 import { decodeTpdu, type Tpdu } from './sms/tpdu.js';
+import { portsOf } from './sms/udh.js';
 import {
   decodeSmsRecord,
   encodeSmsRecord,
@@ -97,6 +101,8 @@ export class SmsService {
   private mr = 0;
   private readonly buffered: (string | readonly string[])[] = [];
   private readonly o: SmsServiceOptions;
+  private readonly portHandlers = new Map<number, (message: ReassembledMessage) => void>();
+  private readonly portReassembler = new SmsReassembler();
 
   constructor(options: SmsServiceOptions) {
     this.o = options;
@@ -105,6 +111,15 @@ export class SmsService {
       SM: new SimSmsMemory(options.sim, options.simUnavailable),
       ME: new PhoneSmsMemory(options.phoneMemorySize ?? 20, options.phoneMemory),
     };
+  }
+
+  /**
+   * Serves an application port on the phone itself (one handler a port, the last one set wins; undefined
+   * gives the port back to the TE): messages to it are reassembled and handed over, not stored.
+   */
+  setPortHandler(port: number, handler: ((message: ReassembledMessage) => void) | undefined): void {
+    if (handler) this.portHandlers.set(port, handler);
+    else this.portHandlers.delete(port);
   }
 
   /** ATZ / AT&F: the TE-side settings back to their defaults. */
@@ -303,6 +318,20 @@ export class SmsService {
     }
     if (t.type !== 'SMS-DELIVER') {
       return { ok: false, cause: TpFailureCause.TPDU_NOT_SUPPORTED, reason: `${t.type} to a phone` };
+    }
+    const port = portsOf(t.userData.header)?.destination;
+    const handler = port === undefined ? undefined : this.portHandlers.get(port);
+    if (handler) {
+      const originator = `${t.originator.ton === 1 ? '+' : ''}${t.originator.value}`;
+      const r = this.portReassembler.add(originator, t.userData);
+      if (r.status === 'complete') {
+        try {
+          handler(r.message);
+        } catch {
+          // The network gets its RP-ACK whatever the application makes of the message.
+        }
+      }
+      return { ok: true };
     }
     const messageClass = parseDcs(t.dcs).messageClass;
     // Class 2 belongs on the SIM (TS 23.038 §4) whatever +CPMS says.

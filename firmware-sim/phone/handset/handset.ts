@@ -5,14 +5,18 @@
  * slot and run with an `ApplicationContext`: the screen, the clock, the UIM, the identity read from it,
  * prompts, notifications and the HTTPS client of mobile data.
  *
- * Pure: time comes from the injected Clock, I/O only through the UIM access and the HTTPS client given to
- * it. Keys may arrive at any time in any order; none throws (`press` never throws, whatever an application
+ * Pure: time comes from the injected Clock, I/O only through the UIM access, the HTTPS client and the BLE
+ * port given to it; WAP Push messages arrive from the modem (`receivePush`). Keys may arrive at any time in any order; none throws (`press` never throws, whatever an application
  * does).
  */
 import type { Clock, TimerHandle } from '../../clock.js';
 import type { PhoneModem } from '../modem.js';
 import { RegistrationStatus } from '../radio.js';
 import type { Battery, SimulatedRadio } from '../radio.js';
+import type { ReassembledMessage } from '../sms/reassembly.js';
+import type { ServiceIndication } from '../sms/service-indication.js';
+import { WAP_PUSH_PORT, siFromMessage } from '../sms/wap-push.js';
+import type { PhoneBlePort } from './ble-port.js';
 import type { UimAccess } from '../uim-access.js';
 import { isBlocked, isOk, isWrongCode } from '../uim-access.js';
 import type { AskOptions, ConfirmSoftKeys, Dialog, Settle } from './dialogs.js';
@@ -47,6 +51,14 @@ export interface ApplicationContext {
   readonly https: HttpsClient | undefined;
   /** What `launch()` was given (e.g. the mail that started the application). */
   readonly launchData: unknown;
+  /** The Bluetooth LE payment service; undefined without BLE. */
+  readonly ble: PhoneBlePort | undefined;
+  /** PEM CA certificates the handset trusts for signed content (mails); the same store as its TLS. */
+  readonly trustedCas: readonly string[];
+  /** The handset's calendar time, Unix milliseconds (its clock plus `epochAtClockZero`). */
+  calendarTime(): number;
+  /** An event for the log (`app-log`), e.g. why a message was ignored; nothing is drawn. */
+  log(message: string): void;
   /** False once the application has been stopped: its later calls draw nothing. */
   readonly active: boolean;
   /** Draws the application's own screen. */
@@ -81,6 +93,32 @@ export interface PhoneApplication {
   /** Keys while no prompt is open. */
   onKey(key: Key): void;
   stop(): void;
+  /**
+   * A WAP Push (Service Indication) arrived, whether or not the application runs. It may fetch what the
+   * push points at and start itself with `ctx.launch(launchData)`.
+   */
+  onPush?(push: WapPush, ctx: PushContext): void | Promise<void>;
+}
+
+/** A Service Indication delivered to the WAP Push port 2948 (WAP-259 annex; sms/wap-push.ts). */
+export interface WapPush {
+  /** The SMS originator. */
+  originator: string;
+  si: ServiceIndication;
+}
+
+/** What an installed application may use on a push, while it may not be running. */
+export interface PushContext {
+  readonly clock: Clock;
+  readonly uim: UimAccess | undefined;
+  readonly https: HttpsClient | undefined;
+  readonly trustedCas: readonly string[];
+  calendarTime(): number;
+  /** `promise`, or a DeadlineError after `ms` of the handset's clock. */
+  within<T>(ms: number, promise: Promise<T>): Promise<T>;
+  log(message: string): void;
+  /** Starts this application (as `handset.launch(id, launchData)`); false when the handset cannot now. */
+  launch(launchData: unknown): boolean;
 }
 
 export type HandsetMode = 'off' | 'pin' | 'sim-blocked' | 'idle' | 'menu' | 'app';
@@ -91,6 +129,15 @@ export interface HandsetOptions {
   radio?: SimulatedRadio;
   battery?: Battery;
   https?: HttpsClient;
+  /** The Bluetooth LE payment service (undefined: the phone has none). */
+  ble?: PhoneBlePort;
+  /** PEM CA certificates trusted for signed content (the seed-001 mails); default none. */
+  trustedCas?: readonly string[];
+  /**
+   * Unix ms at clock time 0, for calendar time (the card's authentication times, certificate validity).
+   * Default 2026-01-01T00:00:00Z; a bench on the wall clock passes `Date.now() - clock.now()`.
+   */
+  epochAtClockZero?: number;
   /** Shown on the idle screen (the phone model). */
   name?: string;
   multiTapTimeoutMs?: number;
@@ -99,12 +146,17 @@ export interface HandsetOptions {
 }
 
 export interface HandsetEvent {
-  type: 'screen' | 'app-started' | 'app-stopped' | 'app-error' | 'mode';
+  type: 'screen' | 'app-started' | 'app-stopped' | 'app-error' | 'mode' | 'push' | 'push-ignored' | 'app-log';
   screen?: ScreenJson;
   app?: string;
   mode?: HandsetMode;
   error?: string;
+  push?: WapPush;
+  /** `push-ignored`: why; `app-log`: the application's message. */
+  message?: string;
 }
+
+export const DEFAULT_EPOCH_AT_CLOCK_ZERO = Date.UTC(2026, 0, 1);
 
 /** What `ctx.within` rejects with when its time is up. */
 export class DeadlineError extends Error {
@@ -147,6 +199,7 @@ export class Handset {
   private identityValue: HandsetIdentity = { imsi: undefined, msisdn: undefined, iccid: undefined };
   private notifyTimer: TimerHandle | undefined;
   private readonly listeners: ((e: HandsetEvent) => void)[] = [];
+  private readonly pushListeners = new Set<(push: WapPush) => void>();
 
   constructor(options: HandsetOptions) {
     this.options = options;
@@ -180,6 +233,48 @@ export class Handset {
 
   onEvent(listener: (e: HandsetEvent) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** Calendar time, Unix ms: the clock plus `epochAtClockZero`. */
+  calendarTime(): number {
+    return (this.options.epochAtClockZero ?? DEFAULT_EPOCH_AT_CLOCK_ZERO) + this.clock.now();
+  }
+
+  /** Hears every WAP Push (after the installed applications); returns the unsubscribe function. */
+  onPush(listener: (push: WapPush) => void): () => void {
+    this.pushListeners.add(listener);
+    return () => this.pushListeners.delete(listener);
+  }
+
+  /**
+   * A message the modem took off port 2948 (never stored as a text): a Service Indication goes to every
+   * installed application with `onPush` and to the `onPush` listeners; anything else is an event only.
+   * Never throws.
+   */
+  receivePush(message: ReassembledMessage): void {
+    const si = siFromMessage(message);
+    if (!si.ok) {
+      this.emit({ type: 'push-ignored', message: si.error.reason });
+      return;
+    }
+    const push: WapPush = { originator: message.originator, si: si.value.si };
+    this.emit({ type: 'push', push });
+    for (const app of [...this.apps]) {
+      if (!app.onPush) continue;
+      try {
+        const r = app.onPush(push, this.pushContext(app));
+        if (r instanceof Promise) r.catch((err: unknown) => this.appLog(app, `push failed: ${String(err)}`));
+      } catch (err) {
+        this.appLog(app, `push failed: ${String(err)}`);
+      }
+    }
+    for (const l of [...this.pushListeners]) {
+      try {
+        l(push);
+      } catch {
+        // A listener's failure is not the phone's.
+      }
+    }
   }
 
   /** Switches on: reads the card (asking for the PIN when it is enabled), then shows the idle screen. */
@@ -298,6 +393,48 @@ export class Handset {
   screenJson(): ScreenJson {
     this.refreshStatus();
     return this.screen.toJSON();
+  }
+
+  private appLog(app: PhoneApplication, message: string): void {
+    this.emit({ type: 'app-log', app: app.id, message });
+  }
+
+  private pushContext(app: PhoneApplication): PushContext {
+    return {
+      clock: this.clock,
+      uim: this.options.uim,
+      https: this.options.https,
+      trustedCas: this.options.trustedCas ?? [],
+      calendarTime: () => this.calendarTime(),
+      within: (ms, promise) => this.within(ms, promise),
+      log: (message) => this.appLog(app, message),
+      launch: (launchData) => {
+        if (!this.apps.includes(app)) return false;
+        try {
+          this.launch(app.id, launchData);
+          return true;
+        } catch (err) {
+          this.appLog(app, `not started: ${err instanceof Error ? err.message : String(err)}`);
+          return false;
+        }
+      },
+    };
+  }
+
+  private within<T>(ms: number, promise: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => reject(new DeadlineError(ms)), ms);
+      promise.then(
+        (v) => {
+          this.clock.clearTimeout(timer);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.clock.clearTimeout(timer);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
   }
 
   // ----- keys ---------------------------------------------------------------------------------------
@@ -534,6 +671,12 @@ export class Handset {
         },
         https: this.options.https,
         launchData,
+        ble: this.options.ble,
+        trustedCas: this.options.trustedCas ?? [],
+        calendarTime: () => handset.calendarTime(),
+        log: (message) => {
+          if (session.active) handset.appLog(app, message);
+        },
         get active() {
           return session.active;
         },
@@ -569,20 +712,7 @@ export class Handset {
             session.sleeps.add(entry);
           });
         },
-        within: <T>(ms: number, promise: Promise<T>): Promise<T> =>
-          new Promise<T>((resolve, reject) => {
-            const timer = handset.clock.setTimeout(() => reject(new DeadlineError(ms)), ms);
-            promise.then(
-              (v) => {
-                handset.clock.clearTimeout(timer);
-                resolve(v);
-              },
-              (err: unknown) => {
-                handset.clock.clearTimeout(timer);
-                reject(err instanceof Error ? err : new Error(String(err)));
-              },
-            );
-          }),
+        within: <T>(ms: number, promise: Promise<T>): Promise<T> => handset.within(ms, promise),
         exit: () => {
           if (session.active && handset.session === session) {
             handset.stopApp('exit');
@@ -643,12 +773,15 @@ export class Handset {
   }
 }
 
-/** The handset of a modem: its SIM, radio and battery, registering once the handset has taken the PIN. */
+/**
+ * The handset of a modem: its SIM, radio and battery, registering once the handset has taken the PIN. The
+ * modem hands it what arrives on the WAP Push port (2948) instead of storing it as a text message.
+ */
 export function handsetForModem(
   modem: PhoneModem,
   options: Omit<HandsetOptions, 'uim' | 'radio' | 'battery' | 'onSimReady'>,
 ): Handset {
-  return new Handset({
+  const handset = new Handset({
     name: modem.profile.model,
     ...options,
     ...(modem.sim ? { uim: modem.sim } : {}),
@@ -656,4 +789,6 @@ export function handsetForModem(
     battery: modem.battery,
     onSimReady: () => modem.refreshSim(),
   });
+  modem.sms.setPortHandler(WAP_PUSH_PORT, (message) => handset.receivePush(message));
+  return handset;
 }
