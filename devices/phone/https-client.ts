@@ -13,6 +13,7 @@ import dns from 'node:dns';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { HttpsError } from '../../firmware-sim/phone/handset/https.js';
 import type {
   HttpsClient,
@@ -39,6 +40,8 @@ export interface HttpsClientOptions {
   /** A client certificate, for device authentication by certificate (seed 001 variant). */
   clientCertificate?: { cert: string; key: string };
   userAgent?: string;
+  /** Where the TLS secrets of each connection go (NSS key log), so a capture of the bench can be decrypted. */
+  keyLog?: { attachSocket(socket: TLSSocket): unknown };
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -105,15 +108,34 @@ export class NodeHttpsClient implements HttpsClient {
   private readonly ca: string[];
   private readonly timeoutMs: number;
   private readonly maxResponse: number;
-  private readonly hosts: ReadonlyMap<string, HostAddress>;
+  private dataLinkUp = true;
+  /** Requests under way, each with what turns it into one whose packets go nowhere. */
+  private readonly inFlight = new Set<() => void>();
 
   constructor(private readonly options: HttpsClientOptions) {
     this.ca = [...options.trustedCas];
-    this.hosts = new Map(
-      Object.entries(options.hosts ?? {}).map(([name, a]) => [name.toLowerCase(), parseHostAddress(a)]),
-    );
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxResponse = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE;
+  }
+
+  /** The table read at each request: a bench publishes services as they start (and restart). */
+  private get hosts(): ReadonlyMap<string, HostAddress> {
+    return new Map(
+      Object.entries(this.options.hosts ?? {}).map(([name, a]) => [name.toLowerCase(), parseHostAddress(a)]),
+    );
+  }
+
+  /**
+   * Mobile data on or off, as a fault: while it is off nothing goes out and nothing comes back, so a request
+   * (also one under way when the link went) ends only at its deadline — as on a phone that lost its bearer.
+   */
+  setDataLink(up: boolean): void {
+    this.dataLinkUp = up;
+    if (!up) for (const blackhole of this.inFlight) blackhole();
+  }
+
+  get dataLink(): boolean {
+    return this.dataLinkUp;
   }
 
   request(req: HttpsRequest): Promise<HttpsResponse> {
@@ -144,13 +166,28 @@ export class NodeHttpsClient implements HttpsClient {
     if (mapped?.port !== undefined) headers['host'] = url.host;
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
 
+    const timedOut = (): HttpsError =>
+      new HttpsError('timeout', `${req.url}: no complete answer within ${timeoutMs} ms`);
+    if (!this.dataLinkUp) {
+      return new Promise<HttpsResponse>((_resolve, reject) =>
+        setTimeout(() => reject(timedOut()), timeoutMs),
+      );
+    }
     return new Promise<HttpsResponse>((resolve, reject) => {
       let settled = false;
       const fail = (err: unknown): void => {
         if (settled) return;
         settled = true;
         clearTimeout(deadline);
+        this.inFlight.delete(blackhole);
         reject(classifyError(err, req.url));
+      };
+      // The link went down: whatever the socket does now never reaches the application; the deadline ends it.
+      const blackhole = (): void => {
+        if (settled) return;
+        settled = true;
+        this.inFlight.delete(blackhole);
+        request.destroy();
       };
       const request = https.request(
         url,
@@ -187,6 +224,7 @@ export class NodeHttpsClient implements HttpsClient {
             if (settled) return;
             settled = true;
             clearTimeout(deadline);
+            this.inFlight.delete(blackhole);
             const out: Record<string, string> = {};
             for (const [k, v] of Object.entries(res.headers)) {
               if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
@@ -200,8 +238,13 @@ export class NodeHttpsClient implements HttpsClient {
         },
       );
       const deadline = setTimeout(() => {
-        request.destroy(new HttpsError('timeout', `${req.url}: no complete answer within ${timeoutMs} ms`));
+        // Settled here means black-holed: success and failure both clear this timer.
+        if (settled) reject(timedOut());
+        else request.destroy(timedOut());
       }, timeoutMs);
+      this.inFlight.add(blackhole);
+      const keyLog = this.options.keyLog;
+      if (keyLog) request.on('socket', (socket) => keyLog.attachSocket(socket as TLSSocket));
       request.on('error', fail);
       request.end(body);
     });

@@ -102,6 +102,7 @@ async function createDevice(
           profile: t.profile,
           network: ctx.network,
           air: ctx.air,
+          services: ctx.services,
           hciCaptureFile:
             role.capture && ctx.usbCapturePrefix
               ? `${ctx.usbCapturePrefix}-${role.role}-hci.pcapng`

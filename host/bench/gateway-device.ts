@@ -166,7 +166,8 @@ export class GatewayServiceDevice extends ServiceDevice<Gateway> {
       push: { sendWapPush: (p) => this.pushSender().sendWapPush(p) },
       fixtures: loadGatewayFixtures(),
       limits: this.limits,
-      mailSigner: { key: identity.key, cert: identity.cert },
+      // The mail carries the chain up to (not including) the root the phone trusts.
+      mailSigner: { key: identity.key, cert: `${identity.cert}${identity.chain}` },
       terminalId: GATEWAY_TERMINAL_ID,
     });
     this.o.services.register(GATEWAY_HOST, bound);

@@ -32,6 +32,10 @@ import { createIrTwin, type IrTwinDevice } from './ir-device.js';
 import { applyKeys, screenJson, screenPng } from './handset-api.js';
 import { handsetForModem, type Handset } from '../../firmware-sim/phone/handset/handset.js';
 import { cardProfile } from './uim-device.js';
+import { NodeHttpsClient } from '../../devices/phone/https-client.js';
+import { phoneBlePort } from '../../devices/ble/phone-ble-port.js';
+import { PaymentApp } from '../../firmware-sim/phone/apps/payment/payment-app.js';
+import type { BenchServices } from './bench-services.js';
 
 const PHONE_OPTIONS = ['ir', 'seed', 'irMaxBaud', 'ble', 'userId', 'card'] as const;
 
@@ -57,6 +61,11 @@ export interface PhoneTwinOptions {
   air?: () => Air;
   /** ble=on on a capturing bench: the phone controller's HCI traffic as pcapng (link type 201). */
   hciCaptureFile?: string | undefined;
+  /**
+   * The bench's CA, DNS and calendar: the handset's mobile data reaches the bench's services by name and
+   * trusts the bench's root CA only, and its payment application checks mails against that root.
+   */
+  services?: BenchServices;
 }
 
 function flag(o: PhoneTwinOptions, key: string): boolean {
@@ -152,6 +161,14 @@ export async function createPhoneTwin(o: PhoneTwinOptions): Promise<PhoneTwinDev
     throw new Error(`${o.transportText}: userId is an option of ble=on`);
   }
   const detach = o.network ? attachPhone(o.network, modem) : undefined;
+  const https = o.services
+    ? new NodeHttpsClient({
+        trustedCas: [o.services.trustAnchors()],
+        hosts: o.services.hosts,
+        userAgent: `${profile.manufacturer} ${profile.model}`,
+        ...(o.services.keyLog ? { keyLog: o.services.keyLog } : {}),
+      })
+    : undefined;
   return new PhoneTwinDevice(
     o.name,
     o.transportText,
@@ -163,6 +180,8 @@ export async function createPhoneTwin(o: PhoneTwinOptions): Promise<PhoneTwinDev
     detach,
     ble,
     hciCapture,
+    https,
+    o.services,
   );
 }
 
@@ -187,6 +206,9 @@ export class PhoneTwinDevice implements BenchDevice {
     /** The phone's Bluetooth LE side (ble=on): its payment GATT service and the exported H4 transport. */
     readonly ble?: PhoneBle,
     private readonly hciCapture?: HciCapture,
+    /** Mobile data (with the bench's services). */
+    readonly https?: NodeHttpsClient,
+    private readonly services?: BenchServices,
   ) {
     this.events = new DeviceEvents(name);
     this.handsetValue = this.bootHandset();
@@ -221,6 +243,24 @@ export class PhoneTwinDevice implements BenchDevice {
         return { ok: true };
       },
       ...serialLinkActions(modem.port.port, this.events),
+      // Faults of the seed-001 links: {"up": false} cuts mobile data; {"out": true} takes the phone out of
+      // Bluetooth range (the POS's link drops at its supervision timeout).
+      'data-link': async (body) => {
+        const up = (body as { up?: unknown } | undefined)?.up;
+        if (typeof up !== 'boolean') throw new ActionError('expected {"up": true} or {"up": false}');
+        if (!this.https) throw new ActionError('this phone has no mobile data on this bench', 409);
+        this.https.setDataLink(up);
+        this.events.emit('data-link', { up });
+        return { up };
+      },
+      'ble-range': async (body) => {
+        const out = (body as { out?: unknown } | undefined)?.out;
+        if (typeof out !== 'boolean') throw new ActionError('expected {"out": true} or {"out": false}');
+        if (!this.ble) throw new ActionError('this phone has no Bluetooth (ble=on)', 409);
+        this.ble.phone.controller.air.setOutOfRange(this.ble.phone.controller, out);
+        this.events.emit('ble-range', { out });
+        return { out };
+      },
     };
   }
 
@@ -230,7 +270,15 @@ export class PhoneTwinDevice implements BenchDevice {
   }
 
   private bootHandset(): Handset {
-    const handset = handsetForModem(this.modem.modem, { clock: this.clock });
+    const handset = handsetForModem(this.modem.modem, {
+      clock: this.clock,
+      ...(this.https ? { https: this.https } : {}),
+      ...(this.ble ? { ble: phoneBlePort(this.ble.phone) } : {}),
+      ...(this.services
+        ? { trustedCas: [this.services.trustAnchors()], epochAtClockZero: this.services.epochAtClockZero }
+        : {}),
+    });
+    handset.install(new PaymentApp());
     handset.onEvent((e) => {
       if (handset !== this.handsetValue) return;
       const { type, ...fields } = e;

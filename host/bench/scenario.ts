@@ -29,6 +29,7 @@ import { unregisterVirtualController } from '../../devices/ble/seam/registry.js'
 import { spawnSync } from 'node:child_process';
 import { BenchFileSchema, benchConfigFrom, loadBenchFile, type BenchConfig } from './bench-file.js';
 import { startBench, type RunningBench } from './bench.js';
+import { benchRuntimeDir } from './registry.js';
 import type { BenchEvent } from './device.js';
 import { HeldPos, POS_STEP_SCHEMAS, PosDriverSchema, runPosStep } from './scenario-pos.js';
 import { CHECK_STEP_SCHEMAS, runCheckStep } from './scenario-checks.js';
@@ -433,6 +434,8 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     transcriptLines.push(line);
     options.onTranscript?.(line);
   };
+  // Every run leaves its captures (pcapng per link) beside its runtime files unless the bench names a folder.
+  scenario.bench.captureDir ??= path.join(benchRuntimeDir(scenario.bench.name), 'captures');
   const bench: RunningBench = await startBench(scenario.bench, { register: false });
   const drivers = new Map<string, ScenarioScanner>();
   const irDrivers = new Map<string, HeldIrDriver>();
@@ -747,7 +750,15 @@ async function runStep(
           `${String(body['role'])} has no action ${String(body['name'])} (${Object.keys(device.actions).join(', ')})`,
         ];
       const r = await act(body['body'] ?? {});
-      return [true, `${String(body['role'])} ${String(body['name'])}: ${JSON.stringify(r)}`];
+      // A handset answers with its whole screen: its title says enough here (the transcript has the rest).
+      const shown =
+        r && typeof r === 'object' && 'title' in r && 'seq' in r
+          ? `screen "${String((r as { title: unknown }).title)}"`
+          : JSON.stringify(r);
+      return [
+        true,
+        `${String(body['role'])} ${String(body['name'])}${body['body'] !== undefined ? ` ${JSON.stringify(body['body'])}` : ''}: ${shown}`,
+      ];
     }
     case 'wait': {
       await new Promise((r) => setTimeout(r, body['ms'] as number));

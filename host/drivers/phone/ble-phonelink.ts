@@ -11,7 +11,7 @@
  * explicitly (the same call noble makes on Insufficient Authentication).
  */
 import { EventEmitter } from 'node:events';
-import { SystemClock, type Clock } from '../../../firmware-sim/clock.js';
+import { SystemClock, holdClock, type Clock } from '../../../firmware-sim/clock.js';
 import type { VirtualController } from '../../../devices/ble/controller.js';
 import {
   PAYMENT_SERVICE_UUID,
@@ -150,15 +150,25 @@ export class BlePhoneLink extends EventEmitter<BlePhoneLinkEvents> {
     const link = new BlePhoneLink(options);
     const noble = link.noble as unknown as EventEmitter & { state: string };
     if (noble.state !== 'poweredOn') {
-      await link.within(link.timeouts.powerOnMs, 'adapter power-on', (resolve, reject) => {
-        const onState = (state: string) => {
-          if (state === 'poweredOn') resolve(undefined);
-          else if (state === 'unsupported' || state === 'unauthorized')
-            reject(new PhoneLinkError('Unavailable', `Bluetooth adapter is ${state}`));
-        };
-        noble.on('stateChange', onState);
-        return () => noble.removeListener('stateChange', onState);
-      });
+      // Power-on is local work (HCI reset and setup), not a wait for a peer: a self-advancing virtual clock
+      // must not jump to the deadline while a loaded machine is still doing it. The hold has a wall-clock
+      // limit of its own, so an adapter that never answers still times out.
+      const release = holdClock(link.clock);
+      const guard = setTimeout(release, link.timeouts.powerOnMs);
+      await link
+        .within(link.timeouts.powerOnMs, 'adapter power-on', (resolve, reject) => {
+          const onState = (state: string) => {
+            if (state === 'poweredOn') resolve(undefined);
+            else if (state === 'unsupported' || state === 'unauthorized')
+              reject(new PhoneLinkError('Unavailable', `Bluetooth adapter is ${state}`));
+          };
+          noble.on('stateChange', onState);
+          return () => noble.removeListener('stateChange', onState);
+        })
+        .finally(() => {
+          clearTimeout(guard);
+          release();
+        });
     }
     return link;
   }
