@@ -37,7 +37,7 @@ export interface RevokedEntry {
 
 export interface CrlContents {
   /** The issuer's subject, as forge holds it (the CRL issuer is the certificate's issuer). */
-  issuer: forge.pki.Certificate['subject'];
+  issuer: { attributes: ReadonlyArray<forge.pki.CertificateField> };
   /** The issuer's subject key identifier (binary string), for the authorityKeyIdentifier extension. */
   issuerKeyId: string;
   thisUpdate: Date;

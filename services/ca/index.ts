@@ -3,4 +3,4 @@ export * from './authority.js';
 export * from './crl.js';
 export * from './tls.js';
 export { CA_FILES, type CertificateProfile, type IssuedRecord } from './store.js';
-export { normalizeSerialHex, type SubjectName } from './x509.js';
+export { generateRsaKeyPair, normalizeSerialHex, type RsaKeyPair, type SubjectName } from './x509.js';

@@ -159,6 +159,7 @@ describe.skipIf(!canCapture)(
         expect(shown, log).toMatch(/\t200$/m);
       }
       expect(tsharkRead(['-r', capture, ...fields]).trim()).toBe('');
-    });
+      // tshark starts slowly on a shared machine (each read loads every dissector): a generous bound.
+    }, 120_000);
   },
 );
