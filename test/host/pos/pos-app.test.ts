@@ -322,7 +322,7 @@ describe('POS application, embodiment 1 (stand-in gateway)', () => {
   });
 });
 
-describe('POS application, embodiment 2 (stand-in gateway, stand-in credit server)', () => {
+describe('POS application, embodiment 2 (stand-in gateway) (stand-in credit server)', () => {
   it('[0154]–[0163]: credit request, encrypted number, 0100 to the issuer, result reported; no card number in the journal file', async () => {
     rig = await start();
     const r = rig;
