@@ -410,6 +410,45 @@ describe('POS application, embodiment 2 (stand-in gateway) (stand-in credit serv
     expect(r.printed).toHaveLength(1);
   });
 
+  it('restart after the issuer answered but before the report: resume reports it once, no second authorization', async () => {
+    rig = await start();
+    const r = rig;
+    const app = r.open();
+    const sale = app.startSale({ items: ITEMS, currency: 'JPY', embodiment: 2 });
+    const requested = nextStep(app, 'credit-request');
+    r.source.enter('00001');
+    const crId = (await requested).detail!.transactionId as string;
+    let closing: Promise<void> | undefined;
+    app.on('step', (s) => {
+      if (s.step === 'authorization') closing = app.close();
+    });
+    readyCard(r, crId);
+    await expect(sale.done).rejects.toBeInstanceOf(PosClosedError);
+    await closing;
+    const reopened = r.open();
+    expect(reopened.journal.get(sale.saleId)).toMatchObject({ state: 'reporting', outcome: 'completed' });
+    const [result] = await reopened.resume();
+    expect(result).toMatchObject({ outcome: 'completed', approvalCode: 'C00001' });
+    expect(r.credit.authorizations).toHaveLength(1);
+    expect(r.gateway.creditRequests.get(crId)!.reports).toEqual([
+      { approved: true, responseCode: '00', approvalCode: 'C00001' },
+    ]);
+  });
+
+  it('clerk cancel while the user has not confirmed by mail: the credit request is cancelled, no issuer asked', async () => {
+    rig = await start();
+    const r = rig;
+    const app = r.open();
+    const sale = app.startSale({ items: ITEMS, currency: 'JPY', embodiment: 2 });
+    const requested = nextStep(app, 'credit-request');
+    r.source.enter('00001');
+    const crId = (await requested).detail!.transactionId as string;
+    app.cancel(sale.saleId);
+    expect(await sale.done).toMatchObject({ outcome: 'aborted', reason: 'cancelled' });
+    expect(r.gateway.creditRequests.get(crId)!.status).toBe('cancelled');
+    expect(r.credit.authorizations).toHaveLength(0);
+  });
+
   it('an issuer not in the shop table (FIG. 23): the credit request is cancelled as issuer-not-accepted, nothing sent to an issuer', async () => {
     rig = await start();
     const r = rig;
