@@ -449,6 +449,30 @@ describe('POS application, embodiment 2 (stand-in gateway) (stand-in credit serv
     expect(r.credit.authorizations).toHaveLength(0);
   });
 
+  it('the gateway ended the credit request before the approval was reported (409): the approval is reversed (0400), the sale ends unpaid', async () => {
+    rig = await start();
+    const r = rig;
+    const app = r.open();
+    const sale = app.startSale({ items: ITEMS, currency: 'JPY', embodiment: 2 });
+    const requested = nextStep(app, 'credit-request');
+    r.source.enter('00001');
+    const crId = (await requested).detail!.transactionId as string;
+    app.on('step', (s) => {
+      if (s.step === 'authorization-sent')
+        Object.assign(r.gateway.creditRequests.get(crId)!, { status: 'cancelled', reason: 'phone-timeout' });
+    });
+    readyCard(r, crId);
+    const result = await sale.done;
+    expect(result).toMatchObject({ outcome: 'aborted', reason: 'cancelled' });
+    expect(result.approvalCode).toBeUndefined();
+    expect(r.credit.reversals).toHaveLength(1);
+    expect(r.credit.reversals[0]!.original.stan).toBe(1);
+    expect(r.credit.reversals[0]!.stan).toBe(2);
+    expect(r.credit.charged).toEqual([]);
+    expect(r.printed[0]).toContain('NOT PAID');
+    expect(r.printed[0]).not.toContain('C00001');
+  });
+
   it('an issuer not in the shop table (FIG. 23): the credit request is cancelled as issuer-not-accepted, nothing sent to an issuer', async () => {
     rig = await start();
     const r = rig;
