@@ -65,8 +65,13 @@ export interface GatewayClientOptions {
   maxResponseBytes?: number;
 }
 
+/** Real time a request may hold a virtual clock while it waits for the first byte of the answer. */
+const HOLD_GUARD_MS = 2000;
+
 interface Call {
   method: 'GET' | 'POST';
+  /** The contract's shape of a 2xx answer; anything else is a `bad-response`. */
+  shape: (v: unknown) => boolean;
   path: string;
   body?: unknown;
   idempotencyKey?: string;
@@ -100,6 +105,7 @@ export class GatewayClient {
     signal?: AbortSignal,
   ): Promise<PosTransaction> {
     return this.call<PosTransaction>({
+      shape: isPosTransaction,
       method: 'POST',
       path: '/pos/v1/transactions',
       body: request,
@@ -111,6 +117,7 @@ export class GatewayClient {
   /** GET /pos/v1/transactions/{id}?waitMs=: the gateway answers when the state changes or the wait ends. */
   getTransaction(id: string, waitMs?: number, signal?: AbortSignal): Promise<PosTransaction> {
     return this.call<PosTransaction>({
+      shape: isPosTransaction,
       method: 'GET',
       path: `/pos/v1/transactions/${enc(id)}${wait(waitMs)}`,
       ...opt(signal, waitMs),
@@ -120,6 +127,7 @@ export class GatewayClient {
   /** POST /pos/v1/transactions/{id}/cancel: the clerk cancels; the answer is the transaction as it ends. */
   cancelTransaction(id: string, signal?: AbortSignal): Promise<PosTransaction> {
     return this.call<PosTransaction>({
+      shape: isPosTransaction,
       method: 'POST',
       path: `/pos/v1/transactions/${enc(id)}/cancel`,
       body: {},
@@ -136,6 +144,7 @@ export class GatewayClient {
     signal?: AbortSignal,
   ): Promise<PosCreditRequest> {
     return this.call<PosCreditRequest>({
+      shape: isPosCreditRequest,
       method: 'POST',
       path: '/pos/v2/credit-requests',
       body: request,
@@ -146,6 +155,7 @@ export class GatewayClient {
 
   getCreditRequest(id: string, waitMs?: number, signal?: AbortSignal): Promise<PosCreditRequest> {
     return this.call<PosCreditRequest>({
+      shape: isPosCreditRequest,
       method: 'GET',
       path: `/pos/v2/credit-requests/${enc(id)}${wait(waitMs)}`,
       ...opt(signal, waitMs),
@@ -160,6 +170,7 @@ export class GatewayClient {
     signal?: AbortSignal,
   ): Promise<PosCreditRequest> {
     return this.call<PosCreditRequest>({
+      shape: isPosCreditRequest,
       method: 'POST',
       path: `/pos/v2/credit-requests/${enc(id)}/result`,
       body: report,
@@ -170,6 +181,7 @@ export class GatewayClient {
 
   cancelCreditRequest(id: string, signal?: AbortSignal): Promise<PosCreditRequest> {
     return this.call<PosCreditRequest>({
+      shape: isPosCreditRequest,
       method: 'POST',
       path: `/pos/v2/credit-requests/${enc(id)}/cancel`,
       body: {},
@@ -208,10 +220,16 @@ export class GatewayClient {
 
     return new Promise<T>((resolve, reject) => {
       let settled = false;
-      // Connecting and sending is our own work: a virtual clock must not jump over the TLS handshake.
-      // Waiting for the answer is not (a long poll waits on the gateway's timer).
+      // A self-advancing virtual clock must not jump to this request's deadline while the exchange is
+      // merely in flight (TLS handshake, the gateway parsing): the request holds the clock until the answer
+      // starts. A long poll holds it only until it is sent, so the clock can reach the gateway's wait
+      // timer. A real-time guard lets go of a peer that never answers, so its deadline still comes.
+      const longPoll = (c.waitMs ?? 0) > 0;
       let release: (() => void) | undefined = holdClock(clock);
+      const guard = setTimeout(() => letGo(), HOLD_GUARD_MS);
+      guard.unref();
       const letGo = () => {
+        clearTimeout(guard);
         release?.();
         release = undefined;
       };
@@ -259,7 +277,17 @@ export class GatewayClient {
                 new GatewayError('bad-response', `${what}: HTTP ${status} answer is not JSON`, status),
               );
             }
-            if (status >= 200 && status < 300) return settle(() => resolve(json as T));
+            if (status >= 200 && status < 300) {
+              if (!c.shape(json))
+                return fail(
+                  new GatewayError(
+                    'bad-response',
+                    `${what}: HTTP ${status} answer is not of the contract`,
+                    status,
+                  ),
+                );
+              return settle(() => resolve(json as T));
+            }
             const api = isApiError(json) ? json : undefined;
             fail(
               new GatewayError(
@@ -285,9 +313,10 @@ export class GatewayClient {
       };
       if (c.signal?.aborted) return onAbort();
       c.signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('socket', (socket) =>
-        socket.once('secureConnect', () => (req.writableFinished ? letGo() : req.once('finish', letGo))),
-      );
+      if (longPoll)
+        req.on('socket', (socket) =>
+          socket.once('secureConnect', () => (req.writableFinished ? letGo() : req.once('finish', letGo))),
+        );
       req.on('error', fail);
       req.end(body);
     });
@@ -330,6 +359,48 @@ function toGatewayError(e: unknown, what: string): GatewayError {
     default:
       return new GatewayError('network', classified.message);
   }
+}
+
+const TRANSACTION_STATUSES: readonly string[] = ['pending', 'completed', 'aborted'];
+const CREDIT_STATUSES: readonly string[] = [
+  'awaiting-confirmation',
+  'ready',
+  'cancelled',
+  'rejected',
+  'closed',
+];
+
+function optionalString(o: Record<string, unknown>, k: string): boolean {
+  return o[k] === undefined || typeof o[k] === 'string';
+}
+
+/** The fields the POS relies on, with their types (extra fields are the gateway's business). */
+export function isPosTransaction(v: unknown): v is PosTransaction {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  return (
+    typeof o.transactionId === 'string' &&
+    o.transactionId.length > 0 &&
+    TRANSACTION_STATUSES.includes(o.status as string) &&
+    ['reason', 'method', 'approvalCode', 'rrn'].every((k) => optionalString(o, k))
+  );
+}
+
+export function isPosCreditRequest(v: unknown): v is PosCreditRequest {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  const result = o.result as Record<string, unknown> | undefined;
+  return (
+    typeof o.transactionId === 'string' &&
+    o.transactionId.length > 0 &&
+    CREDIT_STATUSES.includes(o.status as string) &&
+    ['reason', 'encryptedPan', 'expiry', 'issuerCode'].every((k) => optionalString(o, k)) &&
+    (result === undefined ||
+      (typeof result === 'object' &&
+        result !== null &&
+        typeof result.approved === 'boolean' &&
+        typeof result.responseCode === 'string'))
+  );
 }
 
 function isApiError(v: unknown): v is ApiError {

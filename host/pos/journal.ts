@@ -21,6 +21,7 @@ export type SaleState =
   | 'awaiting-card'
   | 'authorizing'
   | 'reporting'
+  | 'reversing'
   | 'finishing'
   | 'done';
 
@@ -57,6 +58,8 @@ export interface SaleRecord {
   stan?: number;
   /** Transmission time of the authorization (ISO 8601), fixed with the STAN. */
   authorizationAt?: string;
+  /** Field 11 of the 0400 that undoes an approval the gateway would not take. */
+  reversalStan?: number;
   cancelRequested: boolean;
   cancelSent: boolean;
   receipt?: string;
@@ -98,6 +101,7 @@ const COLUMNS: Record<keyof SaleRecord, string> = {
   issuerCode: 'issuer_code',
   stan: 'stan',
   authorizationAt: 'authorization_at',
+  reversalStan: 'reversal_stan',
   cancelRequested: 'cancel_requested',
   cancelSent: 'cancel_sent',
   receipt: 'receipt',
@@ -135,6 +139,7 @@ CREATE TABLE IF NOT EXISTS sales (
   issuer_code TEXT,
   stan INTEGER,
   authorization_at TEXT,
+  reversal_stan INTEGER,
   cancel_requested INTEGER NOT NULL DEFAULT 0,
   cancel_sent INTEGER NOT NULL DEFAULT 0,
   receipt TEXT,

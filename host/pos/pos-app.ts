@@ -89,6 +89,9 @@ export type PosStepName =
   | 'authorization'
   | 'outcome-unknown'
   | 'result-reported'
+  | 'result-refused'
+  | 'reversal-sent'
+  | 'reversal'
   | 'cancel-requested'
   | 'cancel-sent'
   | 'cancel-refused'
@@ -235,7 +238,8 @@ export class PosApplication extends EventEmitter<PosApplicationEvents> {
       s.state === 'finishing' ||
       s.state === 'done' ||
       s.state === 'authorizing' ||
-      s.state === 'reporting'
+      s.state === 'reporting' ||
+      s.state === 'reversing'
     ) {
       this.step(saleId, 'cancel-refused', { state: s.state });
       return;
@@ -302,6 +306,8 @@ export class PosApplication extends EventEmitter<PosApplicationEvents> {
         return this.authorize(s, signal);
       case 'reporting':
         return this.report(s, signal);
+      case 'reversing':
+        return this.reverse(s, signal);
       case 'finishing':
         return this.finishSale(s);
       case 'done':
@@ -452,19 +458,7 @@ export class PosApplication extends EventEmitter<PosApplicationEvents> {
   /** Embodiment 2, S16–S21: the 0100 to the issuer; repeats keep the STAN (the issuer answers a repeat from its journal). */
   private async authorize(s: SaleRecord, signal: AbortSignal): Promise<SaleResult | undefined> {
     const host = this.hostFor(s.issuerCode!);
-    const entry = this.o.creditTable?.find((e) => e.issuerCode === s.issuerCode);
-    const request: AuthorizationRequest = {
-      pan: s.encryptedPan!,
-      expiry: s.expiry!,
-      amountMinor: s.total,
-      currencyNumeric: CURRENCY_NUMERIC[s.currency] ?? '000',
-      stan: s.stan!,
-      terminalId: s.terminalId,
-      merchantId: entry?.merchantCodeForCredit ?? s.merchantCode,
-      paymentMethod: s.method ?? 'L',
-      transactionNumber: s.transactionId!,
-      at: new Date(s.authorizationAt!),
-    };
+    const request = this.authorizationOf(s);
     let lastError: unknown;
     for (let attempt = 1; attempt <= this.authorizeAttempts; attempt++) {
       this.step(s.saleId, 'authorization-sent', { stan: request.stan, attempt });
@@ -513,7 +507,19 @@ export class PosApplication extends EventEmitter<PosApplicationEvents> {
       await this.o.gateway.reportCreditResult(s.transactionId!, report, `${s.idempotencyKey}:result`, signal);
     } catch (e) {
       if (!(e instanceof GatewayError && e.code === 'http' && !e.transient)) throw e;
-      // The issuer's answer stands whatever the gateway says of the report; keep what it said.
+      if (report.approved && e.status === 409) {
+        // The gateway has ended the transaction meanwhile (it will not take the result): the approval
+        // is undone at the issuer, so the sale ends unpaid on both sides. The 0400's STAN is fixed first.
+        const reversalStan = this.journal.nextCounter(`stan:${this.o.terminalId}`, 999_999);
+        this.journal.update(
+          s.saleId,
+          { state: 'reversing', reversalStan, detail: e.message, updatedAt: this.now() },
+          'result refused by the gateway',
+        );
+        this.step(s.saleId, 'result-refused', { error: e.message, reversalStan });
+        return;
+      }
+      // A decline stands whatever the gateway says of the report; keep what it said.
       detail = e.message;
     }
     this.journal.update(
@@ -530,6 +536,25 @@ export class PosApplication extends EventEmitter<PosApplicationEvents> {
       approvalCode: s.approvalCode,
       reason: s.reason,
     });
+  }
+
+  /** 0400 for an approval the gateway refused; idempotent at the issuer, so repeated until answered. */
+  private async reverse(s: SaleRecord, signal: AbortSignal): Promise<undefined> {
+    const host = this.hostFor(s.issuerCode!);
+    this.step(s.saleId, 'reversal-sent', { stan: s.reversalStan });
+    try {
+      const answer = await abortable(
+        host.reverse({ original: this.authorizationOf(s), stan: s.reversalStan!, at: new Date(this.now()) }),
+        signal,
+      );
+      this.step(s.saleId, 'reversal', { responseCode: answer.responseCode });
+    } catch (e) {
+      if (signal.aborted) throw e;
+      this.step(s.saleId, 'retry', { state: s.state, error: String(e) });
+      await this.pause(this.retryDelayMs, signal);
+      return;
+    }
+    return this.conclude(s, { outcome: 'aborted', reason: 'cancelled' });
   }
 
   /** Print (Sd7: "finally prints out a receipt") and tell the phone; then the sale is done. */
@@ -645,6 +670,23 @@ export class PosApplication extends EventEmitter<PosApplicationEvents> {
     }
   }
 
+  /** The 0100 of a sale, rebuilt identically from the journal (a repeat is the same message). */
+  private authorizationOf(s: SaleRecord): AuthorizationRequest {
+    const entry = this.o.creditTable?.find((e) => e.issuerCode === s.issuerCode);
+    return {
+      pan: s.encryptedPan!,
+      expiry: s.expiry!,
+      amountMinor: s.total,
+      currencyNumeric: CURRENCY_NUMERIC[s.currency] ?? '000',
+      stan: s.stan!,
+      terminalId: s.terminalId,
+      merchantId: entry?.merchantCodeForCredit ?? s.merchantCode,
+      paymentMethod: s.method ?? 'L',
+      transactionNumber: s.transactionId!,
+      at: new Date(s.authorizationAt!),
+    };
+  }
+
   /** FIG. 23: is the issuer accepted here, with this method? */
   private acceptance(issuerCode: string, method: PaymentMethod): AbortReason | undefined {
     if (!this.o.creditTable) return undefined;
@@ -670,7 +712,7 @@ export class PosApplication extends EventEmitter<PosApplicationEvents> {
       ...(s.reason ? { reason: s.reason } : {}),
       ...(s.transactionId ? { transactionId: s.transactionId } : {}),
       ...(s.method ? { method: s.method } : {}),
-      ...(s.approvalCode ? { approvalCode: s.approvalCode } : {}),
+      ...(s.approvalCode && s.outcome === 'completed' ? { approvalCode: s.approvalCode } : {}),
       ...(s.receipt ? { receipt: s.receipt } : {}),
       record: s,
     };

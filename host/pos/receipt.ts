@@ -92,8 +92,9 @@ export function renderReceipt(r: ReceiptData): string {
   if (r.encryptedPan) out.push(row('Card ref', mask(r.encryptedPan)));
   if (r.method) out.push(row('Method', PAYMENT_METHOD_NAMES[r.method] ?? r.method));
   if (r.transactionId) out.push(row('Transaction', r.transactionId));
-  if (r.approvalCode) out.push(row('Approval code', r.approvalCode));
-  if (r.rrn) out.push(row('RRN', r.rrn));
+  // An approval later reversed is not one the customer should keep.
+  if (r.outcome === 'completed' && r.approvalCode) out.push(row('Approval code', r.approvalCode));
+  if (r.outcome === 'completed' && r.rrn) out.push(row('RRN', r.rrn));
   out.push(rule);
   if (r.outcome === 'completed') out.push(centre('APPROVED'));
   else {

@@ -5,10 +5,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../devices/serial/faults.js';
 import { VirtualClock } from '../../../firmware-sim/clock.js';
 import type { TransactionNumberRequest } from '../../../firmware-sim/payment/gateway-api.js';
-import { GatewayClient, GatewayError } from '../../../host/pos/gateway-client.js';
+import {
+  GatewayClient,
+  GatewayError,
+  isPosCreditRequest,
+  isPosTransaction,
+} from '../../../host/pos/gateway-client.js';
 import {
   GATEWAY_HOST,
   StandInGateway,
@@ -54,7 +63,7 @@ const sale: TransactionNumberRequest = {
   total: 1100,
 };
 
-describe('GatewayClient (stand-in gateway, real TLS on loopback, openssl certificates)', () => {
+describe('GatewayClient (stand-in gateway) over real TLS on loopback, openssl certificates', () => {
   it('creates a transaction with an Idempotency-Key; the same key again gives the same transaction number', async () => {
     const c = client();
     const a = await c.createTransaction('key-same', sale);
@@ -151,5 +160,74 @@ describe('GatewayClient (stand-in gateway, real TLS on loopback, openssl certifi
     expect(closed).toMatchObject({ status: 'closed', result: { approved: true, responseCode: '00' } });
     const other = await c.createCreditRequest('key-v2b', sale);
     expect(await c.cancelCreditRequest(other.transactionId)).toMatchObject({ status: 'cancelled' });
+  });
+});
+
+describe('GatewayClient on answers that are not the contract', () => {
+  it('property: the answer checks never throw on arbitrary JSON values, and accept the contract shapes', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(typeof isPosTransaction(v)).toBe('boolean');
+        expect(typeof isPosCreditRequest(v)).toBe('boolean');
+      }),
+      { seed: 4 },
+    );
+    expect(isPosTransaction({ transactionId: 'T1', status: 'pending', createdAt: 'x' })).toBe(true);
+    expect(isPosTransaction({ transactionId: 'T1', status: 'paid' })).toBe(false);
+    expect(
+      isPosCreditRequest({
+        transactionId: 'T1',
+        status: 'closed',
+        result: { approved: 'yes', responseCode: '00' },
+      }),
+    ).toBe(false);
+  });
+
+  it('fuzz: a server answering random status lines, bodies and cut-offs gives only GatewayErrors (seeded, 150 answers)', async () => {
+    const rnd = mulberry32(0x9a7e);
+    const bodies = (): Buffer => {
+      const kind = Math.floor(rnd() * 4);
+      if (kind === 0)
+        return Buffer.from(JSON.stringify({ transactionId: rnd() < 0.5 ? 7 : '', status: 'pending' }));
+      if (kind === 1) return Buffer.from('{"transactionId":"T","status":"pend');
+      const b = Buffer.alloc(Math.floor(rnd() * 64));
+      for (let i = 0; i < b.length; i++) b[i] = Math.floor(rnd() * 256);
+      return b;
+    };
+    const server = https.createServer({ key: certs.serverKey, cert: certs.serverCert }, (req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (rnd() < 0.15) return res.socket?.destroy();
+        const status = [200, 201, 400, 404, 409, 500][Math.floor(rnd() * 6)]!;
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(bodies());
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const c = new GatewayClient({
+      baseUrl: `https://${GATEWAY_HOST}`,
+      ca: certs.caCert,
+      hosts: { [GATEWAY_HOST]: `127.0.0.1:${(server.address() as AddressInfo).port}` },
+      clock,
+      retry: { attempts: 0, delayMs: 0 },
+    });
+    const codes = new Set<string>();
+    try {
+      for (let i = 0; i < 150; i++) {
+        const e = await c.createTransaction(`fuzz-${i}`, sale).then(
+          () => undefined,
+          (x: unknown) => x,
+        );
+        if (e === undefined) continue;
+        expect(e).toBeInstanceOf(GatewayError);
+        codes.add((e as GatewayError).code);
+      }
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+    expect([...codes].sort()).toEqual(expect.arrayContaining([]));
+    expect([...codes].filter((code) => !['bad-response', 'http', 'network'].includes(code))).toEqual([]);
+    expect(codes.has('bad-response')).toBe(true);
   });
 });

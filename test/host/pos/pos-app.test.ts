@@ -322,7 +322,7 @@ describe('POS application, embodiment 1 (stand-in gateway)', () => {
   });
 });
 
-describe('POS application, embodiment 2 (stand-in gateway, stand-in credit server)', () => {
+describe('POS application, embodiment 2 (stand-in gateway) (stand-in credit server)', () => {
   it('[0154]–[0163]: credit request, encrypted number, 0100 to the issuer, result reported; no card number in the journal file', async () => {
     rig = await start();
     const r = rig;
@@ -408,6 +408,69 @@ describe('POS application, embodiment 2 (stand-in gateway, stand-in credit serve
     expect(r.credit.authorizations.map((a) => a.stan)).toEqual([1, 1, 1]);
     expect(r.credit.charged).toHaveLength(1);
     expect(r.printed).toHaveLength(1);
+  });
+
+  it('restart after the issuer answered but before the report: resume reports it once, no second authorization', async () => {
+    rig = await start();
+    const r = rig;
+    const app = r.open();
+    const sale = app.startSale({ items: ITEMS, currency: 'JPY', embodiment: 2 });
+    const requested = nextStep(app, 'credit-request');
+    r.source.enter('00001');
+    const crId = (await requested).detail!.transactionId as string;
+    let closing: Promise<void> | undefined;
+    app.on('step', (s) => {
+      if (s.step === 'authorization') closing = app.close();
+    });
+    readyCard(r, crId);
+    await expect(sale.done).rejects.toBeInstanceOf(PosClosedError);
+    await closing;
+    const reopened = r.open();
+    expect(reopened.journal.get(sale.saleId)).toMatchObject({ state: 'reporting', outcome: 'completed' });
+    const [result] = await reopened.resume();
+    expect(result).toMatchObject({ outcome: 'completed', approvalCode: 'C00001' });
+    expect(r.credit.authorizations).toHaveLength(1);
+    expect(r.gateway.creditRequests.get(crId)!.reports).toEqual([
+      { approved: true, responseCode: '00', approvalCode: 'C00001' },
+    ]);
+  });
+
+  it('clerk cancel while the user has not confirmed by mail: the credit request is cancelled, no issuer asked', async () => {
+    rig = await start();
+    const r = rig;
+    const app = r.open();
+    const sale = app.startSale({ items: ITEMS, currency: 'JPY', embodiment: 2 });
+    const requested = nextStep(app, 'credit-request');
+    r.source.enter('00001');
+    const crId = (await requested).detail!.transactionId as string;
+    app.cancel(sale.saleId);
+    expect(await sale.done).toMatchObject({ outcome: 'aborted', reason: 'cancelled' });
+    expect(r.gateway.creditRequests.get(crId)!.status).toBe('cancelled');
+    expect(r.credit.authorizations).toHaveLength(0);
+  });
+
+  it('the gateway ended the credit request before the approval was reported (409): the approval is reversed (0400), the sale ends unpaid', async () => {
+    rig = await start();
+    const r = rig;
+    const app = r.open();
+    const sale = app.startSale({ items: ITEMS, currency: 'JPY', embodiment: 2 });
+    const requested = nextStep(app, 'credit-request');
+    r.source.enter('00001');
+    const crId = (await requested).detail!.transactionId as string;
+    app.on('step', (s) => {
+      if (s.step === 'authorization-sent')
+        Object.assign(r.gateway.creditRequests.get(crId)!, { status: 'cancelled', reason: 'phone-timeout' });
+    });
+    readyCard(r, crId);
+    const result = await sale.done;
+    expect(result).toMatchObject({ outcome: 'aborted', reason: 'cancelled' });
+    expect(result.approvalCode).toBeUndefined();
+    expect(r.credit.reversals).toHaveLength(1);
+    expect(r.credit.reversals[0]!.original.stan).toBe(1);
+    expect(r.credit.reversals[0]!.stan).toBe(2);
+    expect(r.credit.charged).toEqual([]);
+    expect(r.printed[0]).toContain('NOT PAID');
+    expect(r.printed[0]).not.toContain('C00001');
   });
 
   it('an issuer not in the shop table (FIG. 23): the credit request is cancelled as issuer-not-accepted, nothing sent to an issuer', async () => {

@@ -63,7 +63,13 @@ export class StandInCreditHost implements CreditHost {
     return Promise.resolve(answer);
   }
 
-  reverse(_r: ReversalRequest): Promise<AuthorizationResponse> {
+  readonly reversals: ReversalRequest[] = [];
+
+  /** Undo the original's charge once, however often the reversal comes. */
+  reverse(r: ReversalRequest): Promise<AuthorizationResponse> {
+    this.reversals.push(r);
+    const i = this.charged.findIndex((c) => c.stan === r.original.stan);
+    if (i >= 0) this.charged.splice(i, 1);
     return Promise.resolve({ responseCode: '00', approved: true });
   }
 
