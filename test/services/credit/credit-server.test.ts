@@ -9,7 +9,6 @@ import {
   buildNetworkManagementRequest,
   buildReversalRequest,
   encodeMessage,
-  type Iso8583Message,
 } from '../../../firmware-sim/cat/iso8583/index.js';
 import { encryptPan } from '../../../firmware-sim/payment/pan-encryption.js';
 import { CardholdersFileError, loadCardholders } from '../../../services/credit/cardholders.js';
