@@ -133,6 +133,16 @@ describe('credit server: response codes (ISO 8583:1987 field 39)', () => {
     const late = req({ amountMinor: 300 });
     expect((await client.reverse({ original: late, stan: ++n, at: AT })).responseCode).toBe('00');
     expect((await client.authorize(late)).responseCode).toBe('12');
+    // The journal keeps the order of decisions, reversals and authorizations interleaved.
+    expect(
+      server
+        .journal()
+        .slice(-2)
+        .map((r) => [r.kind, r.stan, r.responseCode]),
+    ).toEqual([
+      ['reversal', late.stan + 1, '00'],
+      ['authorization', late.stan, '12'],
+    ]);
   });
 
   it('embodiment 2: the delivered key decrypts field 2 (FF1); the key serves one authorization of its transaction only', async () => {
