@@ -156,7 +156,7 @@ export class CreditServer {
     const rows: (JournalRow & { order: number })[] = [];
     for (const a of store.authorizations()) {
       rows.push({
-        order: a.createdAt * 2,
+        order: a.seq,
         kind: a.mti[1] === '2' ? 'financial' : 'authorization',
         issuerCode: this.o.issuerCode,
         terminalId: a.terminalId,
@@ -179,7 +179,7 @@ export class CreditServer {
     }
     for (const r of store.reversals()) {
       rows.push({
-        order: r.createdAt * 2 + 1,
+        order: r.seq,
         kind: 'reversal',
         issuerCode: this.o.issuerCode,
         terminalId: r.terminalId,

@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS authorizations (
   rrn TEXT NOT NULL,
   reversed INTEGER NOT NULL DEFAULT 0,
   created_at INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
   UNIQUE (terminal_id, stan)
 );
 CREATE TABLE IF NOT EXISTS reversals (
@@ -49,6 +50,7 @@ CREATE TABLE IF NOT EXISTS reversals (
   restored INTEGER NOT NULL,
   response_code TEXT NOT NULL,
   created_at INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
   UNIQUE (terminal_id, stan)
 );
 CREATE INDEX IF NOT EXISTS reversals_original ON reversals(terminal_id, original_stan);
@@ -91,6 +93,8 @@ export interface AuthorizationRow {
   rrn: string;
   reversed: boolean;
   createdAt: number;
+  /** Position in the journal, shared with reversals. */
+  seq: number;
 }
 
 export interface ReversalRow {
@@ -104,6 +108,7 @@ export interface ReversalRow {
   restored: boolean;
   responseCode: string;
   createdAt: number;
+  seq: number;
 }
 
 export interface KeyRow {
@@ -138,6 +143,7 @@ const authorizationOf = (r: Raw): AuthorizationRow => ({
   rrn: r.rrn as string,
   reversed: r.reversed === 1,
   createdAt: r.created_at as number,
+  seq: r.seq as number,
 });
 
 const reversalOf = (r: Raw): ReversalRow => ({
@@ -151,6 +157,7 @@ const reversalOf = (r: Raw): ReversalRow => ({
   restored: r.restored === 1,
   responseCode: r.response_code as string,
   createdAt: r.created_at as number,
+  seq: r.seq as number,
 });
 
 export class CreditStore {
@@ -176,10 +183,11 @@ export class CreditStore {
       insertAuthorization: this.db.prepare(
         `INSERT INTO authorizations (terminal_id, stan, mti, fingerprint, pan, encrypted_pan, amount, currency,
            merchant_id, payment_method, installments, transaction_number, transmitted_at, response_code,
-           approval_code, rrn, created_at)
+           approval_code, rrn, created_at, seq)
          VALUES (@terminalId, @stan, @mti, @fingerprint, @pan, @encryptedPan, @amount, @currency, @merchantId,
            @paymentMethod, @installments, @transactionNumber, @transmittedAt, @responseCode, @approvalCode,
-           @rrn, @createdAt)`,
+           @rrn, @createdAt, (SELECT COALESCE(MAX(seq), 0) + 1 FROM
+             (SELECT seq FROM authorizations UNION ALL SELECT seq FROM reversals)))`,
       ),
       markReversed: this.db.prepare('UPDATE authorizations SET reversed = 1 WHERE id = ?'),
       reversal: this.db.prepare('SELECT * FROM reversals WHERE terminal_id = ? AND stan = ?'),
@@ -188,9 +196,10 @@ export class CreditStore {
       ),
       insertReversal: this.db.prepare(
         `INSERT INTO reversals (terminal_id, stan, fingerprint, original_mti, original_stan, amount, restored,
-           response_code, created_at)
+           response_code, created_at, seq)
          VALUES (@terminalId, @stan, @fingerprint, @originalMti, @originalStan, @amount, @restored,
-           @responseCode, @createdAt)`,
+           @responseCode, @createdAt, (SELECT COALESCE(MAX(seq), 0) + 1 FROM
+             (SELECT seq FROM authorizations UNION ALL SELECT seq FROM reversals)))`,
       ),
       key: this.db.prepare('SELECT * FROM keys WHERE encrypted_pan = ?'),
       insertKey: this.db.prepare(
@@ -238,7 +247,7 @@ export class CreditStore {
     return (this.stmts.nextAuthorizationId.get() as { n: number }).n;
   }
 
-  insertAuthorization(row: Omit<AuthorizationRow, 'id' | 'reversed'>): void {
+  insertAuthorization(row: Omit<AuthorizationRow, 'id' | 'reversed' | 'seq'>): void {
     this.stmts.insertAuthorization.run(row);
   }
 
@@ -257,7 +266,7 @@ export class CreditStore {
     return r ? reversalOf(r) : undefined;
   }
 
-  insertReversal(row: Omit<ReversalRow, 'id' | 'restored'> & { restored: number }): void {
+  insertReversal(row: Omit<ReversalRow, 'id' | 'restored' | 'seq'> & { restored: number }): void {
     this.stmts.insertReversal.run(row);
   }
 

@@ -67,9 +67,12 @@ export function checkFieldValue(field: FieldSpec, value: string): string | undef
   return undefined;
 }
 
-function bitmapHex(bits: bigint): string {
-  return bits.toString(16).toUpperCase().padStart(16, '0');
-}
+/** Bit n (1-based, ISO numbering) of a 128-bit bitmap: byte (n-1)/8, most significant bit first. */
+const setBit = (bitmap: Uint8Array, n: number): void => {
+  bitmap[(n - 1) >> 3]! |= 0x80 >> ((n - 1) & 7);
+};
+const hasBit = (bitmap: Uint8Array, n: number): boolean =>
+  (bitmap[(n - 1) >> 3]! & (0x80 >> ((n - 1) & 7))) !== 0;
 
 /** Encodes a message; throws `Iso8583FieldError` for a value the field table does not allow. */
 export function encodeMessage(message: Iso8583Message): Uint8Array {
@@ -78,23 +81,25 @@ export function encodeMessage(message: Iso8583Message): Uint8Array {
     .map(Number)
     .filter((n) => message.fields[n] !== undefined)
     .sort((a, b) => a - b);
-  let primary = 0n;
-  let secondary = 0n;
-  const parts: string[] = [];
+  const bitmap = new Uint8Array(16);
+  let secondary = false;
+  let body = '';
   for (const n of numbers) {
     const field = fieldSpec(n);
     if (!field || n === 1 || n === 65) throw new Iso8583FieldError(n, 'not in the field table');
     const value = message.fields[n]!;
     const problem = checkFieldValue(field, value);
     if (problem) throw new Iso8583FieldError(n, problem);
-    if (n <= 64) primary |= 1n << BigInt(64 - n);
-    else secondary |= 1n << BigInt(128 - n);
+    setBit(bitmap, n);
+    if (n > 64) secondary = true;
     const digits = prefixDigits(field);
-    parts.push(digits ? String(value.length).padStart(digits, '0') + value : value);
+    body += digits ? String(value.length).padStart(digits, '0') + value : value;
   }
-  if (secondary) primary |= 1n << 63n;
-  const head = message.mti + bitmapHex(primary) + (secondary ? bitmapHex(secondary) : '');
-  return Buffer.from(head + parts.join(''), 'latin1');
+  if (secondary) setBit(bitmap, 1);
+  const hex = Buffer.from(bitmap.subarray(0, secondary ? 16 : 8))
+    .toString('hex')
+    .toUpperCase();
+  return Buffer.from(message.mti + hex + body, 'latin1');
 }
 
 class DecodeFault {
@@ -128,7 +133,8 @@ export function decodeMessage(bytes: Uint8Array): Iso8583DecodeResult {
     if (!MTI_PATTERN.test(head))
       throw new DecodeFault('bad-mti', `MTI ${JSON.stringify(head)} is not four digits`);
     mti = head;
-    const readBitmap = (which: string, field?: number): bigint => {
+    const bitmap = new Uint8Array(16);
+    const readBitmap = (which: string, offset: number, field?: number): void => {
       const hex = take(16, `the ${which} bitmap`, field);
       if (!HEX_PATTERN.test(hex)) {
         throw new DecodeFault(
@@ -137,19 +143,20 @@ export function decodeMessage(bytes: Uint8Array): Iso8583DecodeResult {
           field,
         );
       }
-      return BigInt('0x' + hex);
+      bitmap.set(Buffer.from(hex, 'hex'), offset);
     };
-    const primary = readBitmap('primary');
-    let secondary = 0n;
-    if (primary >> 63n) {
-      secondary = readBitmap('secondary', 1);
-      if (secondary === 0n) throw new DecodeFault('bad-bitmap', 'secondary bitmap announced but empty', 1);
-      if (secondary >> 63n)
+    readBitmap('primary', 0);
+    const last = hasBit(bitmap, 1) ? 128 : 64;
+    if (last === 128) {
+      readBitmap('secondary', 8, 1);
+      if (bitmap.subarray(8).every((b) => b === 0)) {
+        throw new DecodeFault('bad-bitmap', 'secondary bitmap announced but empty', 1);
+      }
+      if (hasBit(bitmap, 65))
         throw new DecodeFault('bad-bitmap', 'bit 65 (tertiary bitmap) is not supported', 65);
     }
-    for (let n = 2; n <= 128; n++) {
-      const present = n <= 64 ? (primary >> BigInt(64 - n)) & 1n : (secondary >> BigInt(128 - n)) & 1n;
-      if (!present) continue;
+    for (let n = 2; n <= last; n++) {
+      if (!hasBit(bitmap, n)) continue;
       const field = fieldSpec(n);
       if (!field) throw new DecodeFault('unknown-field', `field ${n} is not in the field table`, n);
       const digits = prefixDigits(field);
