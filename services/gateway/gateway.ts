@@ -447,9 +447,15 @@ export class Gateway {
     return { status: 201, body: this.posView(row) };
   }
 
+  /** The transaction, ended first if its deadline has passed (a timer may not have run yet). */
   private row(id: string): TransactionRow {
-    const row = this.store.transactionById(id);
+    let row = this.store.transactionById(id);
     if (!row) throw new HttpError(404, 'no such transaction');
+    if (row.deadline !== null && this.now() >= row.deadline && this.deadlines.has(id)) {
+      this.clearDeadline(id);
+      this.expire(id);
+      row = this.store.transactionById(id)!;
+    }
     return row;
   }
 
@@ -592,23 +598,28 @@ export class Gateway {
       throw new HttpError(409, 'the transaction has ended', row.reason ?? undefined);
     }
     const user = this.store.user(row.userId)!;
+    // The state change and the stored answer commit together: a repeat after a crash gets this answer.
     const answer = this.store.transaction((): Answer => {
+      let a: Answer;
       if (!sameSecret(password, user.password)) {
         this.end(id, 'cancelled', 'wrong-password', 'awaiting-confirmation');
-        return new HttpError(403, 'wrong password', 'wrong-password').answer();
+        a = new HttpError(403, 'wrong password', 'wrong-password').answer();
+      } else {
+        const rejection = this.cardCheck(row);
+        if (rejection) {
+          this.end(id, 'rejected', rejection, 'awaiting-confirmation');
+          a = { status: 200, body: { status: 'rejected', reason: rejection } };
+        } else {
+          this.prepareKeyDelivery(row);
+          a = { status: 200, body: { status: 'confirmed' } };
+        }
       }
-      const rejection = this.cardCheck(row);
-      if (rejection) {
-        this.end(id, 'rejected', rejection, 'awaiting-confirmation');
-        return { status: 200, body: { status: 'rejected', reason: rejection } };
-      }
-      this.prepareKeyDelivery(row);
-      return { status: 200, body: { status: 'confirmed' } };
-    });
-    this.store.rememberAnswer(id, 'reply', {
-      requestHash: hash,
-      status: answer.status,
-      body: JSON.stringify(answer.body),
+      this.store.rememberAnswer(id, 'reply', {
+        requestHash: hash,
+        status: a.status,
+        body: JSON.stringify(a.body),
+      });
+      return a;
     });
     const after = this.row(id);
     if (after.state === 'delivering-key') {
@@ -1092,6 +1103,7 @@ export class Gateway {
   private recover(): void {
     for (const row of this.store.openTransactions()) {
       if (row.state === 'authorizing' || row.state === 'delivering-key') this.startCredit(row.id);
+      else if (row.deadline !== null && row.deadline <= this.now()) this.expire(row.id);
       else this.armDeadline(row);
     }
     this.kickPushes();

@@ -200,10 +200,8 @@ describe('gateway embodiment 1 (stand-in credit server)', () => {
   });
 
   it('step 7: an authentication result past its hour → 403 auth-expired', async () => {
-    const id = await createTransaction(h, '00001');
     h.clock.advance(2 * 3600_000);
     const id2 = await createTransaction(h, '00001');
-    void id;
     await refused(
       id2,
       authBody(h.clock, '00001', { issuedAtS: Math.floor(Date.UTC(2026, 0, 1) / 1000) }),
