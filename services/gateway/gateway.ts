@@ -157,6 +157,7 @@ function segment(raw: string): string {
 export class Gateway {
   private o!: GatewayStartOptions;
   private store!: GatewayStore;
+  private started = false;
   private server!: https.Server;
   private epoch = 0;
   private closed = false;
@@ -171,6 +172,8 @@ export class Gateway {
 
   /** Opens the database, loads the fixtures, listens, and finishes what a previous run left under way. */
   async start(options: GatewayStartOptions): Promise<number> {
+    if (this.started) throw new Error('a Gateway starts once; make a new one to restart');
+    this.started = true;
     this.o = options;
     this.epoch =
       options.epochAtClockZero ??
@@ -206,6 +209,7 @@ export class Gateway {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (!this.server) return; // never got as far as listening
     for (const t of this.deadlines.values()) this.o.clock.clearTimeout(t);
     for (const t of this.retryTimers) this.o.clock.clearTimeout(t);
     for (const set of this.waiters.values()) for (const w of set) w();
@@ -700,6 +704,7 @@ export class Gateway {
       return { status: prior.status, body: JSON.parse(prior.body) as unknown };
     }
     if (step === 'method' && row.state === 'authorizing') {
+      if (hash !== this.methodHash(row)) throw new HttpError(409, 'another method is being authorized');
       // A repeat while the issuer has not answered yet: the same answer, once there is one.
       return {
         wait: this.credit.get(id) ?? this.changeOf(id, this.limits.maxWaitMs),
