@@ -591,7 +591,8 @@ export class Gateway {
     const mail = JSON.parse(stored.mail) as Mail;
     if (mail.kind !== 'confirmation-request') throw new HttpError(409, 'the message asks for no reply');
     const id = stored.transactionId;
-    const hash = requestHash({ password });
+    // Keyed by the message id, so the stored hash is not a bare hash of the password.
+    const hash = requestHash({ messageId, password });
     const prior = this.store.answer(id, 'reply');
     if (prior) {
       if (prior.requestHash !== hash) throw new HttpError(409, 'the message was answered already');
