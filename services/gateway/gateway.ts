@@ -157,6 +157,7 @@ function segment(raw: string): string {
 export class Gateway {
   private o!: GatewayStartOptions;
   private store!: GatewayStore;
+  private started = false;
   private server!: https.Server;
   private epoch = 0;
   private closed = false;
@@ -171,6 +172,8 @@ export class Gateway {
 
   /** Opens the database, loads the fixtures, listens, and finishes what a previous run left under way. */
   async start(options: GatewayStartOptions): Promise<number> {
+    if (this.started) throw new Error('a Gateway starts once; make a new one to restart');
+    this.started = true;
     this.o = options;
     this.epoch =
       options.epochAtClockZero ??
@@ -206,6 +209,7 @@ export class Gateway {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (!this.server) return; // never got as far as listening
     for (const t of this.deadlines.values()) this.o.clock.clearTimeout(t);
     for (const t of this.retryTimers) this.o.clock.clearTimeout(t);
     for (const set of this.waiters.values()) for (const w of set) w();
@@ -447,9 +451,15 @@ export class Gateway {
     return { status: 201, body: this.posView(row) };
   }
 
+  /** The transaction, ended first if its deadline has passed (a timer may not have run yet). */
   private row(id: string): TransactionRow {
-    const row = this.store.transactionById(id);
+    let row = this.store.transactionById(id);
     if (!row) throw new HttpError(404, 'no such transaction');
+    if (row.deadline !== null && this.now() >= row.deadline && this.deadlines.has(id)) {
+      this.clearDeadline(id);
+      this.expire(id);
+      row = this.store.transactionById(id)!;
+    }
     return row;
   }
 
@@ -581,7 +591,8 @@ export class Gateway {
     const mail = JSON.parse(stored.mail) as Mail;
     if (mail.kind !== 'confirmation-request') throw new HttpError(409, 'the message asks for no reply');
     const id = stored.transactionId;
-    const hash = requestHash({ password });
+    // Keyed by the message id, so the stored hash is not a bare hash of the password.
+    const hash = requestHash({ messageId, password });
     const prior = this.store.answer(id, 'reply');
     if (prior) {
       if (prior.requestHash !== hash) throw new HttpError(409, 'the message was answered already');
@@ -592,23 +603,28 @@ export class Gateway {
       throw new HttpError(409, 'the transaction has ended', row.reason ?? undefined);
     }
     const user = this.store.user(row.userId)!;
+    // The state change and the stored answer commit together: a repeat after a crash gets this answer.
     const answer = this.store.transaction((): Answer => {
+      let a: Answer;
       if (!sameSecret(password, user.password)) {
         this.end(id, 'cancelled', 'wrong-password', 'awaiting-confirmation');
-        return new HttpError(403, 'wrong password', 'wrong-password').answer();
+        a = new HttpError(403, 'wrong password', 'wrong-password').answer();
+      } else {
+        const rejection = this.cardCheck(row);
+        if (rejection) {
+          this.end(id, 'rejected', rejection, 'awaiting-confirmation');
+          a = { status: 200, body: { status: 'rejected', reason: rejection } };
+        } else {
+          this.prepareKeyDelivery(row);
+          a = { status: 200, body: { status: 'confirmed' } };
+        }
       }
-      const rejection = this.cardCheck(row);
-      if (rejection) {
-        this.end(id, 'rejected', rejection, 'awaiting-confirmation');
-        return { status: 200, body: { status: 'rejected', reason: rejection } };
-      }
-      this.prepareKeyDelivery(row);
-      return { status: 200, body: { status: 'confirmed' } };
-    });
-    this.store.rememberAnswer(id, 'reply', {
-      requestHash: hash,
-      status: answer.status,
-      body: JSON.stringify(answer.body),
+      this.store.rememberAnswer(id, 'reply', {
+        requestHash: hash,
+        status: a.status,
+        body: JSON.stringify(a.body),
+      });
+      return a;
     });
     const after = this.row(id);
     if (after.state === 'delivering-key') {
@@ -689,6 +705,7 @@ export class Gateway {
       return { status: prior.status, body: JSON.parse(prior.body) as unknown };
     }
     if (step === 'method' && row.state === 'authorizing') {
+      if (hash !== this.methodHash(row)) throw new HttpError(409, 'another method is being authorized');
       // A repeat while the issuer has not answered yet: the same answer, once there is one.
       return {
         wait: this.credit.get(id) ?? this.changeOf(id, this.limits.maxWaitMs),
@@ -1092,6 +1109,7 @@ export class Gateway {
   private recover(): void {
     for (const row of this.store.openTransactions()) {
       if (row.state === 'authorizing' || row.state === 'delivering-key') this.startCredit(row.id);
+      else if (row.deadline !== null && row.deadline <= this.now()) this.expire(row.id);
       else this.armDeadline(row);
     }
     this.kickPushes();

@@ -3,6 +3,7 @@ import { VirtualClock } from '../../../firmware-sim/clock.js';
 import type { LineItem } from '../../../firmware-sim/payment/gateway-api.js';
 import { loadGatewayFixtures, type GatewayUser } from '../../../services/gateway/fixtures.js';
 import { Gateway, type GatewayLimits } from '../../../services/gateway/gateway.js';
+import type { PushSender } from '../../../services/gateway/push.js';
 import {
   authResultHex,
   EPOCH,
@@ -33,6 +34,8 @@ export interface OpenOptions {
   clock?: VirtualClock;
   credit?: StandInCredit;
   push?: RecordingPush;
+  /** Another push sender (the SMPP one) instead of the recording stand-in. */
+  pushSender?: PushSender;
   limits?: GatewayLimits;
   withClientCa?: boolean;
 }
@@ -49,7 +52,7 @@ export async function openGateway(o: OpenOptions): Promise<Harness> {
     tls: { key: o.tls.serverKey, cert: o.tls.serverCert, ...(o.withClientCa ? { ca: o.tls.caCert } : {}) },
     hostName: HOST_NAME,
     creditHosts: () => credit,
-    push,
+    push: o.pushSender ?? push,
     fixtures: FIXTURES,
     ...(o.limits ? { limits: o.limits } : {}),
     mailSigner: { key: o.tls.serverKey, cert: o.tls.serverCert },

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Mail } from '../../../firmware-sim/payment/gateway-api.js';
+import { VirtualClock } from '../../../firmware-sim/clock.js';
 import { mailSignatureValid } from '../../../services/gateway/mail.js';
 import { makeTls, tempDir, waitFor, type TlsMaterial } from './helpers.js';
 import {
@@ -200,10 +201,8 @@ describe('gateway embodiment 1 (stand-in credit server)', () => {
   });
 
   it('step 7: an authentication result past its hour → 403 auth-expired', async () => {
-    const id = await createTransaction(h, '00001');
     h.clock.advance(2 * 3600_000);
     const id2 = await createTransaction(h, '00001');
-    void id;
     await refused(
       id2,
       authBody(h.clock, '00001', { issuedAtS: Math.floor(Date.UTC(2026, 0, 1) / 1000) }),
@@ -341,8 +340,18 @@ describe('gateway embodiment 1 (stand-in credit server)', () => {
     const m = h.client.post(`/phone/v1/transactions/${id2}/method`, { method: 'L' }, bearer(session));
     await waitFor('the authorization', () => h.credit.authorizations.length === 1);
     expect((await h.client.post(`/pos/v1/transactions/${id2}/cancel`, {})).status).toBe(409);
+    // Another method while the first is out: 409; the same one again waits for the same answer.
+    const other = await h.client.post(
+      `/phone/v1/transactions/${id2}/method`,
+      { method: 'R' },
+      bearer(session),
+    );
+    expect(other.status).toBe(409);
+    const same = h.client.post(`/phone/v1/transactions/${id2}/method`, { method: 'L' }, bearer(session));
     open();
     expect((await m).json.status).toBe('completed');
+    expect((await same).json).toEqual((await m).json);
+    expect(h.credit.authorizations).toHaveLength(1);
     expect((await h.client.post(`/pos/v1/transactions/${id2}/cancel`, {})).status).toBe(409);
   });
 
@@ -406,5 +415,27 @@ describe('gateway device authentication by client certificate ([0115])', () => {
     });
     expect(bad.status).toBe(403);
     expect(bad.json.reason).toBe('device-mismatch');
+  });
+});
+
+describe('gateway on a self-advancing virtual clock', () => {
+  it('long polls do not hold the clock: the 5-minute phone timeout passes in virtual time and ends the wait', async () => {
+    const dbv = tempDir();
+    const clock = new VirtualClock({ autoAdvance: { quietMs: 20 } });
+    const hv = await openGateway({ dbFile: dbv.file, tls, clock });
+    try {
+      const id = await createTransaction(hv, '00001');
+      let seen: string | undefined;
+      for (let i = 0; i < 5 && seen !== 'aborted'; i++)
+        seen = (await poll(hv, id, 120_000)).json.status as string;
+      expect(seen).toBe('aborted');
+      expect((await poll(hv, id)).json.reason).toBe('phone-timeout');
+      expect(clock.now()).toBeGreaterThanOrEqual(5 * 60_000);
+      expect(clock.held).toBe(0);
+    } finally {
+      await hv.gw.close();
+      clock.dispose();
+      dbv.remove();
+    }
   });
 });

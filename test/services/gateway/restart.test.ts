@@ -87,6 +87,22 @@ describe('gateway restart (stand-in credit server)', () => {
       return h;
     }));
 
+  it('closed in created and reopened after the deadline: aborted phone-timeout at once', () =>
+    withGateway(async (h0, file) => {
+      const id = await createTransaction(h0, '00001');
+      h0.clock.advance(60_000);
+      await h0.gw.close();
+      const h = await openGateway({
+        dbFile: file,
+        tls,
+        clock: new VirtualClock({ start: 6 * 60_000 }),
+        credit: h0.credit,
+        push: h0.push,
+      });
+      expect((await poll(h, id)).json).toMatchObject({ status: 'aborted', reason: 'phone-timeout' });
+      return h;
+    }));
+
   it('closed in authenticated: the repeated authenticate gets the same session; the flow completes', () =>
     withGateway(async (h0, file) => {
       const id = await createTransaction(h0, '00001');

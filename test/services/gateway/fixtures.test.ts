@@ -1,0 +1,101 @@
+/**
+ * The gateway's tables from fixtures/seed001: the values of FIG. 7, 9 and 10, the ranges added for FIG. 7's
+ * card numbers, and loader errors that name the file, the path and what was expected.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  GatewayFixtureError,
+  issuerOf,
+  loadGatewayFixtures,
+  methodsFor,
+  SEED001_FIXTURES_DIR,
+} from '../../../services/gateway/fixtures.js';
+import { tempDir } from './helpers.js';
+
+const f = loadGatewayFixtures();
+
+describe('seed-001 gateway fixtures', () => {
+  it("FIG. 7: users 00001–00003 with password, device id and card number; 00001 is the phone fixture's", () => {
+    const rows = f.users.slice(0, 3).map((u) => [u.userId, u.password, u.deviceId, u.cardNumber]);
+    expect(rows).toEqual([
+      ['00001', 'ABCDEF', '1234567', '1234-2234-3234-4234'],
+      ['00002', 'FEDCBA', '2234567', '2234-3234-4234-5234'],
+      ['00003', 'CDEFAB', '3345678', '3234-4234-5234-6234'],
+    ]);
+    const card = fs.readFileSync(path.join(SEED001_FIXTURES_DIR, '..', 'cards', 'usim-seed001.yaml'), 'utf8');
+    const u1 = f.users[0]!;
+    expect(card).toContain(`deviceId: '${u1.deviceId}'`);
+    expect(card).toContain(`number: '${u1.msisdn}'`);
+    expect(card).toContain(`authKey: ${u1.authKey}`);
+  });
+
+  it("FIG. 9: ranges → issuers, prefix rule; the additions cover FIG. 7's cards", () => {
+    expect(issuerOf(f.issuers, '1525000000123456')?.issuerName).toBe('A');
+    expect(issuerOf(f.issuers, '1525059999000000')?.issuerName).toBe('A');
+    expect(issuerOf(f.issuers, '1525060000000000')).toBeUndefined();
+    expect(issuerOf(f.issuers, '1452590000000000')?.issuerCode).toBe('2a22222');
+    expect(issuerOf(f.issuers, '1539960100000005')?.issuerCode).toBe('2s33333');
+    expect(issuerOf(f.issuers, '1355012345678901')?.issuerCode).toBe('2a11111');
+    expect(issuerOf(f.issuers, '1360012345678901')?.issuerCode).toBe('2s44444');
+    expect(issuerOf(f.issuers, '1361012345678901')).toBeUndefined();
+    const additions = f.issuers.filter((r) => r.addition);
+    expect(additions.map((r) => r.from)).toEqual(['1234', '2234', '3234']);
+    expect(f.users.slice(0, 3).map((u) => issuerOf(f.issuers, u.cardNumber!)?.issuerName)).toEqual([
+      'A',
+      'B',
+      'D',
+    ]);
+  });
+
+  it('FIG. 10: merchant 1111111111 takes A with L, I, R; 2222222222 takes B (L, I, pB, R) and D (L, B)', () => {
+    const m = new Map(f.merchants.map((x) => [x.code, x]));
+    expect(methodsFor(m.get('1111111111')!, '2a11111')).toEqual(['L', 'I', 'R']);
+    expect(methodsFor(m.get('1111111111')!, '2a22222')).toBeUndefined();
+    expect(methodsFor(m.get('2222222222')!, '2a22222')).toEqual(['L', 'I', 'pB', 'R']);
+    expect(methodsFor(m.get('2222222222')!, '2s44444')).toEqual(['L', 'B']);
+  });
+
+  it('issuerOf never throws on arbitrary strings', () => {
+    fc.assert(fc.property(fc.string(), (s) => (issuerOf(f.issuers, s), true)));
+  });
+
+  const broken = (file: string, edit: (text: string) => string): GatewayFixtureError => {
+    const t = tempDir();
+    try {
+      for (const n of ['users.yaml', 'issuers.yaml', 'merchants.yaml']) {
+        const text = fs.readFileSync(path.join(SEED001_FIXTURES_DIR, n), 'utf8');
+        fs.writeFileSync(path.join(t.dir, n), n === file ? edit(text) : text);
+      }
+      try {
+        loadGatewayFixtures(t.dir);
+      } catch (e) {
+        if (e instanceof GatewayFixtureError) return e;
+        throw e;
+      }
+      throw new Error('loaded');
+    } finally {
+      t.remove();
+    }
+  };
+
+  it('errors name the file, the path and what was expected', () => {
+    const e1 = broken('users.yaml', (t) => t.replace("expiry: '2812'", "expiry: '2813'"));
+    expect(e1.file).toMatch(/users\.yaml$/);
+    expect(e1.at).toBe('users.0.expiry');
+    expect(e1.expected).toContain('YYMM');
+    expect(e1.message).toMatch(/users\.yaml:\d+: users\.0\.expiry: expected an expiry YYMM/);
+    const e2 = broken('merchants.yaml', (t) => t.replace('[L, I, R]', '[L, X]'));
+    expect(e2.at).toBe('merchants.0.accepts.0.methods.1');
+    const e3 = broken('users.yaml', (t) => t.replace("userId: '00002'", "userId: '00001'"));
+    expect(e3.at).toBe('users.1.userId');
+    const e4 = broken('users.yaml', (t) => t.replace('issuerCode: 2a22222', 'issuerCode: 2a11111'));
+    expect(e4.at).toBe('users.1.issuerCode');
+    const e5 = broken('issuers.yaml', (t) => t.replace("to: '1525059999'", "to: '1524'"));
+    expect(e5.at).toBe('ranges.0.to');
+    const e6 = broken('issuers.yaml', () => 'ranges: [');
+    expect(e6.expected).toContain('well-formed YAML');
+  });
+});
