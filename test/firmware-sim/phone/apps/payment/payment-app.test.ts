@@ -353,6 +353,26 @@ describe.skipIf(!hasOpenssl)(
       ]);
     });
 
+    it('a payment the user left (End) and that times out later does not withdraw the user id of a newer authentication (stand-in gateway does not answer)', async () => {
+      const r = await rig();
+      r.gw.hangAuthenticate = true;
+      await authenticate(r);
+      await pushMail(r, signedMail(pki.gateway, 'M8', 'payment-request', payCommands('T-108')));
+      await until(
+        r.handset,
+        () => r.gw.paths().some((p) => p.endsWith('/authenticate')),
+        'the authenticate call',
+      );
+      await press(r, 'end');
+      await authenticate(r);
+      expect(screen(r).title).toBe('Authenticated');
+      r.clock.advance(120_000);
+      await settle();
+      await settle();
+      expect(screen(r).title).toBe('Authenticated');
+      expect(r.ble.userIds).toEqual(['00001', '00001']);
+    });
+
     const forged: { name: string; mail: () => Mail; reason: RegExp }[] = [
       {
         name: 'a bad signature (commands changed after signing)',
