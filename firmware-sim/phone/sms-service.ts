@@ -66,6 +66,7 @@ export interface TextModeParameters {
 
 /** Incomplete concatenated messages kept for application ports. */
 const MAX_PENDING_PORT_SETS = 16;
+
 /** The TA's buffer of indications while +CNMI <mode> is 0. */
 const MAX_BUFFERED_INDICATIONS = 32;
 
