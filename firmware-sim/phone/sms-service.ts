@@ -64,6 +64,9 @@ export interface TextModeParameters {
   dcs: number;
 }
 
+/** Incomplete concatenated messages kept for application ports. */
+const MAX_PENDING_PORT_SETS = 16;
+
 /** The TA's buffer of indications while +CNMI <mode> is 0. */
 const MAX_BUFFERED_INDICATIONS = 32;
 
@@ -103,6 +106,8 @@ export class SmsService {
   private readonly o: SmsServiceOptions;
   private readonly portHandlers = new Map<number, (message: ReassembledMessage) => void>();
   private readonly portReassembler = new SmsReassembler();
+  /** Arrival order of port parts (the reassembler's time: the SMS service has no clock). */
+  private portParts = 0;
 
   constructor(options: SmsServiceOptions) {
     this.o = options;
@@ -323,7 +328,12 @@ export class SmsService {
     const handler = port === undefined ? undefined : this.portHandlers.get(port);
     if (handler) {
       const originator = `${t.originator.ton === 1 ? '+' : ''}${t.originator.value}`;
-      const r = this.portReassembler.add(originator, t.userData);
+      const r = this.portReassembler.add(originator, t.userData, this.portParts++);
+      // Parts that never complete must not pile up: the oldest set goes first.
+      const pending = this.portReassembler.incomplete();
+      if (pending.length > MAX_PENDING_PORT_SETS) {
+        this.portReassembler.expire(Math.min(...pending.map((p) => p.firstReceivedAt)) + 1);
+      }
       if (r.status === 'complete') {
         try {
           handler(r.message);

@@ -20,6 +20,18 @@ import { VirtualClock } from '../../../firmware-sim/clock.js';
 import { PaymentApp } from '../../../firmware-sim/phone/apps/payment/payment-app.js';
 import type { BleConfirmation } from '../../../firmware-sim/phone/handset/ble-port.js';
 import { seedHandset, settle } from '../../firmware-sim/phone/handset/helpers.js';
+import { deliverPush, until } from '../../firmware-sim/phone/apps/payment/helpers.js';
+import {
+  HOST,
+  MAILBOX,
+  StandInGateway,
+  hasOpenssl,
+  makePki,
+  payCommands,
+  signedMail,
+} from '../../firmware-sim/phone/apps/payment/stand-in-gateway.js';
+import { NodeHttpsClient } from '../../../devices/phone/https-client.js';
+import fs from 'node:fs';
 import { once, type Peripheral } from './bench.js';
 
 type Characteristic = import('@abandonware/noble').Characteristic;
@@ -91,6 +103,63 @@ describe('GattPhoneBlePort (PhoneBlePort over bleno; noble as the POS)', () => {
     const value = await chr(chars, 'UserId').readAsync();
     expect(value.toString('latin1')).toBe('00001');
   });
+
+  it.skipIf(!hasOpenssl)(
+    `steps 5–12 with the real handset, UIM and bleno: the subscribed POS gets the transaction, its Confirmation shows on the phone (stand-in gateway)${hasOpenssl ? '' : ' (skipped: openssl command not found)'}`,
+    async () => {
+      rig = await start();
+      const pki = makePki();
+      const epoch = Math.floor(Date.now() / 1000) * 1000 + 1000;
+      const gw = new StandInGateway(pki, () => epoch);
+      try {
+        const port = await gw.listen();
+        const https = new NodeHttpsClient({
+          trustedCas: [pki.caPem],
+          hosts: { [HOST]: `127.0.0.1:${port}` },
+        });
+        const { handset, clock, phone } = seedHandset({
+          pin: '1234',
+          extra: { ble: phoneBlePort(rig.gatt), https, trustedCas: [pki.caPem], epochAtClockZero: epoch },
+        });
+        clock.advance(1000);
+        handset.install(new PaymentApp());
+        handset.launch('seed001-payment');
+        await settle();
+        handset.choose(0);
+        await settle();
+        for (const text of ['00001', 'ABCDEF']) {
+          handset.enterText(text);
+          handset.press('ok');
+          await settle();
+        }
+        const chars = await connect(rig);
+        const notification = chr(chars, 'TransactionNotification');
+        const subscribed = once(rig.gatt, 'subscribed');
+        await notification.subscribeAsync();
+        await subscribed;
+        const data = once<[Buffer, boolean]>(notification, 'data');
+        gw.mails = [signedMail(pki.gateway, 'B1', 'payment-request', payCommands('T-BLE'))];
+        expect(deliverPush(phone.modem, MAILBOX)).toEqual([{ ok: true }]);
+        const [value] = await data;
+        expect(value.readUInt32LE(1)).toBe(1430);
+        expect(value.toString('latin1', 5, 8)).toBe('JPY');
+        expect(value.toString('latin1', 9)).toBe('T-BLE');
+        await until(handset, () => handset.screenJson().title === 'Payment details', 'the details');
+        await chr(chars, 'Confirmation').writeAsync(
+          encodeConfirmation({ result: 'Agreed', transactionId: 'T-BLE' }),
+          false,
+        );
+        await until(
+          handset,
+          () => handset.screenJson().notification === 'Terminal: Agreed',
+          'the notification',
+        );
+      } finally {
+        await gw.close();
+        fs.rmSync(pki.dir, { recursive: true, force: true });
+      }
+    },
+  );
 
   it('notifyTransaction reaches a subscribed POS (false before it subscribes); a user id unfit for UserId is a RangeError', async () => {
     rig = await start();

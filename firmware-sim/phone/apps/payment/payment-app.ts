@@ -177,6 +177,8 @@ export class PaymentApp implements PhoneApplication {
   }
 
   private offerUserId(run: Run, userId: string | undefined): void {
+    // A run the handset stopped (replaced by a newer one) must not touch what the newer one offers.
+    if (!run.ctx.active) return;
     try {
       run.ctx.ble?.setUserId(userId);
     } catch (err) {
@@ -332,7 +334,7 @@ export class PaymentApp implements PhoneApplication {
 
   private notifyTerminal(run: Run, d: TransactionDetails): void {
     const ble = run.ctx.ble;
-    if (!ble) return;
+    if (!ble || !run.ctx.active) return;
     try {
       const sent = ble.notifyTransaction({
         transactionId: d.transactionId,

@@ -81,6 +81,19 @@ describe('WAP Push to port 2948 (WAP-259 annex; TS 23.040 §9.2.3.24.4)', () => 
     expect(b.smsStored()).toBe(false);
   });
 
+  it('parts that never complete are bounded: of 20 half-delivered pushes the 16 newest still complete, the 4 oldest were dropped', () => {
+    const b = pushBench();
+    const href = (i: number) =>
+      `https://gateway.benchtwin.test/m/${String(i).padStart(2, '0')}?${'x'.repeat(150)}`;
+    const sets = Array.from({ length: 20 }, (_, i) => siPushTpdus(href(i)));
+    expect(sets.every((parts) => parts.length === 2)).toBe(true);
+    for (const parts of sets) expect(b.phone.modem.deliverSms(parts[0]!)).toEqual({ ok: true });
+    for (const parts of [...sets.slice(4), ...sets.slice(0, 4)]) {
+      expect(b.phone.modem.deliverSms(parts[1]!)).toEqual({ ok: true });
+    }
+    expect(b.pushes.map((p) => p.si.href)).toEqual(sets.slice(4).map((_, i) => href(i + 4)));
+  });
+
   it('a WSP push of another content type to 2948 is acknowledged and dropped with a push-ignored event', () => {
     const b = pushBench();
     const wsp = encodeWspPush({

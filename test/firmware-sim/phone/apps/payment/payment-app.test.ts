@@ -12,8 +12,8 @@ import { ABORT_REASONS } from '../../../../../firmware-sim/payment/gateway-api.j
 import { PaymentApp } from '../../../../../firmware-sim/phone/apps/payment/payment-app.js';
 import { REASON_TEXT } from '../../../../../firmware-sim/phone/apps/payment/texts.js';
 import { readAuthResult } from '../../../../../firmware-sim/phone/apps/payment/uim-payment.js';
-import type { Handset } from '../../../../../firmware-sim/phone/handset/handset.js';
-import type { VirtualClock } from '../../../../../firmware-sim/clock.js';
+import { Handset } from '../../../../../firmware-sim/phone/handset/handset.js';
+import { VirtualClock } from '../../../../../firmware-sim/clock.js';
 import { seedHandset, settle } from '../../handset/helpers.js';
 import type { TestPhone } from '../../at/helpers.js';
 import { RecordingBlePort, deliverPush, until } from './helpers.js';
@@ -353,6 +353,26 @@ describe.skipIf(!hasOpenssl)(
       ]);
     });
 
+    it('a payment the user left (End) and that times out later does not withdraw the user id of a newer authentication (stand-in gateway does not answer)', async () => {
+      const r = await rig();
+      r.gw.hangAuthenticate = true;
+      await authenticate(r);
+      await pushMail(r, signedMail(pki.gateway, 'M8', 'payment-request', payCommands('T-108')));
+      await until(
+        r.handset,
+        () => r.gw.paths().some((p) => p.endsWith('/authenticate')),
+        'the authenticate call',
+      );
+      await press(r, 'end');
+      await authenticate(r);
+      expect(screen(r).title).toBe('Authenticated');
+      r.clock.advance(120_000);
+      await settle();
+      await settle();
+      expect(screen(r).title).toBe('Authenticated');
+      expect(r.ble.userIds).toEqual(['00001', '00001']);
+    });
+
     const forged: { name: string; mail: () => Mail; reason: RegExp }[] = [
       {
         name: 'a bad signature (commands changed after signing)',
@@ -494,3 +514,50 @@ describe.skipIf(!hasOpenssl)(
     });
   },
 );
+
+describe('payment application step 2 without a gateway: no SIM, the GSM SIM (CLA A0)', () => {
+  it('no SIM card: a clear screen, Close returns to the menu', async () => {
+    const handset = new Handset({ clock: new VirtualClock() });
+    handset.install(new PaymentApp());
+    handset.powerOn();
+    handset.launch('seed001-payment');
+    await settle();
+    expect(handset.screenJson()).toMatchObject({
+      title: 'Pay',
+      lines: ['No SIM card', 'Insert the SIM card with your credit cards.'],
+      softKeys: { right: 'Close' },
+    });
+    handset.press('soft-right');
+    expect(handset.mode).toBe('menu');
+  });
+
+  it('GSM SIM (gsm-sim-seed001, TS 51.011 class A0): wrong password 9804 shows no count; FEDCBA for 00002 authenticates', async () => {
+    const { handset } = seedHandset({ profile: 'seed001-gsm', pin: '0000' });
+    handset.install(new PaymentApp());
+    handset.launch('seed001-payment');
+    await settle();
+    expect(handset.screenJson().choices?.items).toEqual(['Card B ****5234']);
+    handset.choose(0);
+    await settle();
+    for (const text of ['00002', 'ABCDEF']) {
+      handset.enterText(text);
+      handset.press('ok');
+      await settle();
+    }
+    expect(handset.screenJson()).toMatchObject({
+      title: 'Not authenticated',
+      lines: ['Wrong user id or password', 'Nothing was sent.'],
+    });
+    handset.press('soft-left');
+    await settle();
+    for (const text of ['00002', 'FEDCBA']) {
+      handset.enterText(text);
+      handset.press('ok');
+      await settle();
+    }
+    expect(handset.screenJson()).toMatchObject({
+      title: 'Authenticated',
+      lines: ['Present your phone to the terminal', 'User id 00002', 'Valid until 2026-01-01 01:00 UTC'],
+    });
+  });
+});
