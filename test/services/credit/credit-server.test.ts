@@ -61,7 +61,7 @@ describe('credit server: response codes (ISO 8583:1987 field 39)', () => {
   });
 
   it("14 for a card number the issuer does not hold (another issuer's card, an unknown one)", async () => {
-    expect((await client.authorize(req({ pan: '2234323442345234', expiry: '2912' }))).responseCode).toBe(
+    expect((await client.authorize(req({ pan: '2234323442345234', expiry: '2906' }))).responseCode).toBe(
       '14',
     );
     expect((await client.authorize(req({ pan: '9999999999999999' }))).responseCode).toBe('14');

@@ -93,7 +93,7 @@ export const AT = new Date(Date.UTC(2026, 6, 3, 10, 20, 0));
 export function authRequest(stan: number, over: Partial<AuthorizationRequest> = {}): AuthorizationRequest {
   return {
     pan: '1234223432344234',
-    expiry: '3012',
+    expiry: '2812',
     amountMinor: 1000,
     currencyNumeric: '392',
     stan,

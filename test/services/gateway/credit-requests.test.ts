@@ -33,7 +33,7 @@ async function request(userId: string, merchant = '1111111111'): Promise<{ id: s
   });
   expect(r.status).toBe(201);
   const id = r.json.transactionId as string;
-  const device = { '00001': '1234567', '00004': '4000004', '00005': '5000005', '00006': '6000006' }[userId];
+  const device = { '00001': '1234567', '00004': '4455667', '00005': '5000005', '00006': '6000006' }[userId];
   if (!device) return { id };
   const box = await h.client.get(`/mail/v1/mailboxes/${device}/messages`);
   return { id, mail: (box.json.messages as Mail[]).find((m) => m.commands.transactionId === id) };
@@ -143,7 +143,7 @@ describe('gateway embodiment 2 (stand-in credit server)', () => {
   ] as const) {
     it(`card lookup: user ${userId} → rejected ${reason}, no key delivered`, async () => {
       const { id, mail } = await request(userId);
-      const pw = { '00004': 'EXPIRE', '00005': 'ISSUEC', '00006': 'NOCARD' }[userId];
+      const pw = { '00004': 'BCDEFA', '00005': 'ISSUEC', '00006': 'NOCARD' }[userId];
       const r = await reply(deviceOf(userId), mail!, pw);
       expect(r.json).toEqual({ status: 'rejected', reason });
       expect((await h.client.get(`/pos/v2/credit-requests/${id}`)).json).toMatchObject({
@@ -186,5 +186,5 @@ describe('gateway embodiment 2 (stand-in credit server)', () => {
 });
 
 function deviceOf(userId: string): string {
-  return { '00004': '4000004', '00005': '5000005', '00006': '6000006' }[userId] ?? '';
+  return { '00004': '4455667', '00005': '5000005', '00006': '6000006' }[userId] ?? '';
 }

@@ -42,7 +42,7 @@ describe('seed-001 gateway fixtures', () => {
     expect(issuerOf(f.issuers, '1360012345678901')?.issuerCode).toBe('2s44444');
     expect(issuerOf(f.issuers, '1361012345678901')).toBeUndefined();
     const additions = f.issuers.filter((r) => r.addition);
-    expect(additions.map((r) => r.from)).toEqual(['1234', '2234', '3234']);
+    expect(additions.map((r) => r.from)).toEqual(['1234', '2234', '3234', '4234']);
     expect(f.users.slice(0, 3).map((u) => issuerOf(f.issuers, u.cardNumber!)?.issuerName)).toEqual([
       'A',
       'B',
