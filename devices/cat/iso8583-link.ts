@@ -109,6 +109,13 @@ export interface Iso8583LinkOptions {
   /** A frame that did not decode. */
   onDecodeError?: (error: Iso8583DecodeError, frame: Uint8Array) => void;
   onClose?: () => void;
+  /**
+   * How long the rest of a started frame may take before the connection is ended (a peer that announced
+   * more bytes than it sends would otherwise hold the connection for ever); default: no limit.
+   */
+  partialFrameTimeoutMs?: number;
+  /** Called before the connection is ended for a frame left incomplete. */
+  onPartialFrameTimeout?: (pendingBytes: number) => void;
 }
 
 interface Pending {
@@ -121,6 +128,7 @@ export class Iso8583Link {
   private readonly reader = new FrameReader();
   private readonly pending = new Map<string, Pending>();
   private isClosed = false;
+  private partialTimer: TimerHandle | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -130,6 +138,7 @@ export class Iso8583Link {
       o.clock.touch();
       o.capture?.stream.data(o.capture.side === 'client' ? 'server' : 'client', chunk);
       for (const frame of this.reader.push(chunk)) this.receive(frame);
+      this.watchPartialFrame();
     });
     socket.on('error', () => {});
     socket.on('close', () => this.onClosed('connection closed'));
@@ -199,9 +208,24 @@ export class Iso8583Link {
     this.o.onMessage?.(message);
   }
 
+  private watchPartialFrame(): void {
+    const limit = this.o.partialFrameTimeoutMs;
+    if (limit === undefined || this.isClosed) return;
+    this.o.clock.clearTimeout(this.partialTimer);
+    this.partialTimer = undefined;
+    if (this.reader.pending === 0) return;
+    this.partialTimer = this.o.clock.setTimeout(() => {
+      this.partialTimer = undefined;
+      if (this.reader.pending === 0 || this.isClosed) return;
+      this.o.onPartialFrameTimeout?.(this.reader.pending);
+      this.socket.destroy();
+    }, limit);
+  }
+
   private onClosed(reason: string): void {
     if (this.isClosed) return;
     this.isClosed = true;
+    this.o.clock.clearTimeout(this.partialTimer);
     this.o.capture?.stream.end(this.o.capture.side);
     for (const p of this.pending.values()) {
       this.o.clock.clearTimeout(p.timer);

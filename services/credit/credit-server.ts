@@ -46,6 +46,8 @@ export interface CreditServerOptions {
   capture?: string | TcpCapture;
   /** Where log lines go (dropped connections, format errors); default stderr. */
   log?: (line: string) => void;
+  /** A frame begun but not finished within this time ends the connection; default 30 s on the clock. */
+  partialFrameTimeoutMs?: number;
 }
 
 export interface JournalRow {
@@ -222,6 +224,9 @@ export class CreditServer {
       onMessage: (m) => void whileHeld(this.o.clock, async () => this.answer(link, m, peer)),
       onDecodeError: (e) => void whileHeld(this.o.clock, async () => this.formatError(link, e, peer)),
       onClose: () => this.links.delete(link),
+      partialFrameTimeoutMs: this.o.partialFrameTimeoutMs ?? 30_000,
+      onPartialFrameTimeout: (n) =>
+        this.log(`dropped connection from ${peer}: a frame left incomplete (${n} bytes waiting)`),
     });
     this.links.add(link);
   }

@@ -212,6 +212,36 @@ describe('credit server: response codes (ISO 8583:1987 field 39)', () => {
     again.close();
   });
 
+  it('a frame begun and never finished ends the connection after partialFrameTimeoutMs on the clock', async () => {
+    const t = tempDir();
+    const clock = new VirtualClock();
+    const lines: string[] = [];
+    const s = new CreditServer();
+    const p = await s.start({
+      dbFile: t.file('p.sqlite'),
+      clock,
+      issuerCode: ISSUER,
+      cardholders: CARDS_FILE,
+      partialFrameTimeoutMs: 5000,
+      log: (l) => lines.push(l),
+    });
+    const peer = await RawPeer.connect(p);
+    try {
+      peer.socket.write(Buffer.from([0x00, 0x64, 0x30, 0x31, 0x30, 0x30])); // announces 100 bytes, sends 4
+      await new Promise((r) => setTimeout(r, 50));
+      clock.advance(4999);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(peer.closed).toBe(false);
+      clock.advance(1);
+      expect(await peer.next()).toBe('closed');
+      expect(lines.at(-1)).toMatch(/frame left incomplete \(6 bytes waiting\)/);
+    } finally {
+      peer.close();
+      await s.close();
+      t.remove();
+    }
+  });
+
   it('the journal lists every decision, with the transaction number from field 48', () => {
     const j = server.journal();
     expect(j.length).toBeGreaterThan(15);
