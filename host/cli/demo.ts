@@ -15,6 +15,7 @@ import { startBench } from '../bench/bench.js';
 import { parseTransport } from '../bench/transport.js';
 import type { BenchConfig } from '../bench/bench-file.js';
 import { UsageError } from './main.js';
+import { runFlowDemo } from './demo-flows.js';
 
 export const DEMO_SYMBOLS: readonly { symbology: Symbology; text: string }[] = [
   { symbology: 'ean13', text: '4901234567894' },
@@ -32,6 +33,10 @@ export interface DemoOptions {
   profile: string | undefined;
   captureDir: string | undefined;
   json: boolean;
+  /** One part only: the scanner lanes or the seed-001 payment flows (default both). */
+  only?: 'scanners' | 'flows' | undefined;
+  /** Flows: only the scenarios whose name contains this. */
+  scenario?: string | undefined;
 }
 
 interface ScanOutcome {
@@ -167,6 +172,20 @@ async function runLane(
 }
 
 export async function runDemo(o: DemoOptions): Promise<number> {
+  const scanners = o.only === 'flows' ? 0 : await runScannerDemo(o);
+  if (o.only === 'scanners') return scanners;
+  const flows = await runFlowDemo({ json: o.json, ...(o.scenario ? { filter: o.scenario } : {}) });
+  const passed = flows.filter((f) => f.passed).length;
+  if (o.json) console.log(JSON.stringify({ flows: { passed, failed: flows.length - passed } }));
+  else console.log(`\n${passed} of ${flows.length} payment flows passed.`);
+  if (flows.length === 0) {
+    console.error(`benchtwin demo: no seed-001 scenario matches "${o.scenario ?? ''}"`);
+    return 1;
+  }
+  return scanners === 0 && passed === flows.length ? 0 : 1;
+}
+
+async function runScannerDemo(o: DemoOptions): Promise<number> {
   const profiles = o.profile ? [o.profile] : Object.keys(SCANNER_PROFILES);
   for (const p of profiles) {
     if (!SCANNER_PROFILES[p])

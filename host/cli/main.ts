@@ -40,15 +40,23 @@ Run "benchtwin help <command>" for the options of a command.`;
 const COMMAND_HELP: Record<string, string> = {
   demo: `Usage: benchtwin demo [options]
 
-An all-emulated bench: a scanner twin of each command set (Honeywell serial commands, Zebra SSI) scans
-rendered EAN-13, Code 128, GS1-128, QR, PDF417 and Data Matrix images; the UnifiedPOS Scanner driver
-reads each label through a real pseudo-terminal and prints its DataEvent. Exits 1 if any scan is missed.
+All-emulated benches, in two parts.
+Scanners: a scanner twin of each command set (Honeywell serial commands, Zebra SSI) scans rendered
+EAN-13, Code 128, GS1-128, QR, PDF417 and Data Matrix images; the UnifiedPOS Scanner driver reads each
+label through a real pseudo-terminal and prints its DataEvent.
+Payment flows: every seed-001 scenario of fixtures/scenarios/ (phone, UIM, Bluetooth LE, mobile terminal,
+POS, gateway, SMSC, credit servers, on the virtual clock), one bench each, with a summary table of what
+the POS ended with and how POS, gateway and issuer journals reconcile. Each run leaves its transcript and
+captures in its bench's runtime folder.
+Exits 1 if any scan is missed or any flow fails.
 
 Options:
-  --clock wall|virtual      wall paces bytes at the line rate (default); virtual delivers at once
-  --profile <name>          run one scanner profile only (see "benchtwin profiles")
-  --capture <dir>           write a pcapng capture of every serial link into <dir>
-  --json                    print one JSON object per DataEvent and a JSON summary`,
+  --only scanners|flows     run one part only (default both)
+  --scenario <text>         flows: only the scenarios whose name contains <text>
+  --clock wall|virtual      scanners: wall paces bytes at the line rate (default); virtual delivers at once
+  --profile <name>          scanners: run one scanner profile only (see "benchtwin profiles")
+  --capture <dir>           scanners: write a pcapng capture of every serial link into <dir>
+  --json                    print one JSON object per DataEvent and per scenario, and JSON summaries`,
   emulate: `Usage: benchtwin emulate scanner [options]
        benchtwin emulate uim [options]
        benchtwin emulate phone [options]
@@ -224,13 +232,19 @@ export async function main(argv: string[]): Promise<number> {
           profile: { type: 'string' },
           capture: { type: 'string' },
           json: { type: 'boolean' },
+          only: { type: 'string' },
+          scenario: { type: 'string' },
         });
         if (values.help) return printHelp('demo');
+        const only =
+          values.only === undefined ? undefined : oneOf('only', values.only, ['scanners', 'flows'], 'flows');
         return await runDemo({
           clock: oneOf('clock', values.clock, ['wall', 'virtual'], 'wall'),
           profile: values.profile,
           captureDir: values.capture,
           json: values.json ?? false,
+          only,
+          scenario: values.scenario,
         });
       }
       case 'emulate': {

@@ -1,5 +1,7 @@
 /** `benchtwin run <scenario.yaml>`: run a scenario on its own bench and report each step. */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { benchRuntimeDir } from '../bench/registry.js';
 import { YamlFileError } from '../../devices/yaml-file.js';
 import { loadScenario, runScenario, type StepResult } from '../bench/scenario.js';
 
@@ -21,8 +23,12 @@ export async function runScenarioCommand(o: RunCommandOptions): Promise<number> 
     }
     throw err;
   }
-  let out: WriteStream | undefined;
-  if (o.transcript) out = createWriteStream(o.transcript);
+  // Every run leaves a transcript and captures: by default beside the bench's runtime files.
+  scenario.bench.captureDir ??= path.join(benchRuntimeDir(scenario.bench.name), 'captures');
+  mkdirSync(scenario.bench.captureDir, { recursive: true });
+  const transcript =
+    o.transcript ?? path.join(scenario.bench.captureDir, `${scenario.name}-transcript.jsonl`);
+  const out: WriteStream = createWriteStream(transcript);
   if (!o.json) {
     console.log(
       `scenario ${scenario.name} (${o.file})${scenario.description ? `: ${scenario.description}` : ''}`,
@@ -39,9 +45,7 @@ export async function runScenarioCommand(o: RunCommandOptions): Promise<number> 
   try {
     result = await runScenario(scenario, {
       onStep: print,
-      ...(out
-        ? { onTranscript: (line: Record<string, unknown>) => out.write(`${JSON.stringify(line)}\n`) }
-        : {}),
+      onTranscript: (line: Record<string, unknown>) => out.write(`${JSON.stringify(line)}\n`),
     });
   } catch (err) {
     console.error(
@@ -49,7 +53,7 @@ export async function runScenarioCommand(o: RunCommandOptions): Promise<number> 
     );
     return 1;
   } finally {
-    await new Promise<void>((resolve) => (out ? out.end(resolve) : resolve()));
+    await new Promise<void>((resolve) => out.end(resolve));
   }
   const passedSteps = result.steps.filter((s) => s.ok).length;
   if (o.json)
@@ -59,9 +63,13 @@ export async function runScenarioCommand(o: RunCommandOptions): Promise<number> 
         passed: result.passed,
         steps: scenario.steps.length,
         ok: passedSteps,
+        transcript,
+        captures: scenario.bench.captureDir,
       }),
     );
-  else
+  else {
     console.log(`${result.passed ? 'passed' : 'FAILED'}: ${passedSteps} of ${scenario.steps.length} steps`);
+    console.log(`transcript ${transcript}; captures in ${scenario.bench.captureDir}`);
+  }
   return result.passed ? 0 : 1;
 }

@@ -1,6 +1,6 @@
 /** `benchtwin up`, `benchtwin demo` and usage errors, run as a user runs them. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,7 +62,9 @@ describe('benchtwin up', () => {
 
 describe('benchtwin demo', () => {
   it('reads all six symbologies with both command sets', async () => {
-    const cli = runCli(['demo', '--json', '--clock', 'virtual'], { BENCHTWIN_RUNTIME_DIR: runtime });
+    const cli = runCli(['demo', '--json', '--clock', 'virtual', '--only', 'scanners'], {
+      BENCHTWIN_RUNTIME_DIR: runtime,
+    });
     expect(await cli.exited).toBe(0);
     const lines = cli
       .stdout()
@@ -77,6 +79,37 @@ describe('benchtwin demo', () => {
     expect(lines.at(-1)).toEqual({
       summary: { passed: 12, failed: 0, profiles: ['honeywell-1900', 'zebra-ds4308'] },
     });
+  });
+});
+
+describe('benchtwin demo: payment flows', () => {
+  it('runs a seed-001 scenario on its own bench and prints its outcome and reconciliation', async () => {
+    const cli = runCli(['demo', '--json', '--only', 'flows', '--scenario', 'e1-mobile-terminal'], {
+      BENCHTWIN_RUNTIME_DIR: runtime,
+    });
+    expect(await cli.exited).toBe(0);
+    const lines = cli
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const run = lines.find((l) => l['event'] === 'scenario')!;
+    expect(run).toMatchObject({ scenario: 'seed001-e1-mobile-terminal', passed: true });
+    expect(String(run['sale'])).toMatch(/completed, transaction \d+, method L, approval [0-9A-Z]{6}/);
+    expect(String(run['reconcile'])).toMatch(/1 completed exactly once.*agree/);
+    // The run left its transcript (POS, terminal, phone and gateway messages) and its captures.
+    const transcript = readFileSync(String(run['transcript']), 'utf8');
+    expect(transcript).toMatch(/"type":"rs232c","text":"UID 00001/);
+    expect(readdirSync(String(run['captures'])).some((f) => f.endsWith('-iso8583.pcapng'))).toBe(true);
+    expect(lines.at(-1)).toEqual({ flows: { passed: 1, failed: 0 } });
+  });
+
+  it('exits 1 when no scenario matches', async () => {
+    const cli = runCli(['demo', '--only', 'flows', '--scenario', 'no-such-flow'], {
+      BENCHTWIN_RUNTIME_DIR: runtime,
+    });
+    expect(await cli.exited).toBe(1);
+    expect(cli.stderr()).toMatch(/no seed-001 scenario matches "no-such-flow"/);
   });
 });
 
@@ -110,7 +143,18 @@ describe('captures of a bench run', () => {
     async () => {
       const dir = path.join(runtime, 'captures');
       const cli = runCli(
-        ['demo', '--json', '--clock', 'virtual', '--profile', 'zebra-ds4308', '--capture', dir],
+        [
+          'demo',
+          '--json',
+          '--clock',
+          'virtual',
+          '--only',
+          'scanners',
+          '--profile',
+          'zebra-ds4308',
+          '--capture',
+          dir,
+        ],
         {
           BENCHTWIN_RUNTIME_DIR: runtime,
         },
