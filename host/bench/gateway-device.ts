@@ -169,6 +169,7 @@ export class GatewayServiceDevice extends ServiceDevice<Gateway> {
       // The mail carries the chain up to (not including) the root the phone trusts.
       mailSigner: { key: identity.key, cert: `${identity.cert}${identity.chain}` },
       terminalId: GATEWAY_TERMINAL_ID,
+      ...(this.o.services.keyLog ? { keyLog: this.o.services.keyLog } : {}),
     });
     this.o.services.register(GATEWAY_HOST, bound);
     return { service: gateway, port: bound };

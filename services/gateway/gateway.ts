@@ -94,6 +94,8 @@ export interface GatewayStartOptions {
   mailSigner: MailSigner;
   /** Field 41 of the gateway's own ISO 8583 messages (its STANs are unique per this id). */
   terminalId?: string;
+  /** Receives the TLS secrets of every connection (an NSS key log), so captures of the bench decrypt. */
+  keyLog?: { attachServer(server: https.Server): unknown };
 }
 
 /** One transaction as reconciliation sees it: no card number, no key. */
@@ -194,6 +196,7 @@ export class Gateway {
       s.on('data', () => this.o.clock.touch());
     });
     this.server.on('tlsClientError', () => {});
+    options.keyLog?.attachServer(this.server);
     this.server.on('clientError', (_e, socket) => socket.destroy());
     const port = await new Promise<number>((resolve, reject) => {
       this.server.once('error', reject);

@@ -100,7 +100,14 @@ describe('benchtwin demo: payment flows', () => {
     // The run left its transcript (POS, terminal, phone and gateway messages) and its captures.
     const transcript = readFileSync(String(run['transcript']), 'utf8');
     expect(transcript).toMatch(/"type":"rs232c","text":"UID 00001/);
-    expect(readdirSync(String(run['captures'])).some((f) => f.endsWith('-iso8583.pcapng'))).toBe(true);
+    const captures = readdirSync(String(run['captures']));
+    expect(captures.some((f) => f.endsWith('-iso8583.pcapng'))).toBe(true);
+    // The TLS secrets of the gateway's connections, for Wireshark (NSS key log format).
+    const keyLog = captures.find((f) => f.endsWith('-tls-keys.log'));
+    expect(keyLog).toBeDefined();
+    expect(readFileSync(path.join(String(run['captures']), keyLog!), 'utf8')).toMatch(
+      /^CLIENT_HANDSHAKE_TRAFFIC_SECRET [0-9a-f]{64} [0-9a-f]+$/m,
+    );
     expect(lines.at(-1)).toEqual({ flows: { passed: 1, failed: 0 } });
   });
 
