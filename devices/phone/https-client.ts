@@ -114,6 +114,8 @@ export class NodeHttpsClient implements HttpsClient {
 
   constructor(private readonly options: HttpsClientOptions) {
     this.ca = [...options.trustedCas];
+    // A bad entry is refused now, not at the first request that meets it.
+    for (const address of Object.values(options.hosts ?? {})) parseHostAddress(address);
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxResponse = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE;
   }

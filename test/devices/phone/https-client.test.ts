@@ -160,6 +160,30 @@ describe.skipIf(!hasOpenssl)(
       expect(JSON.parse(post.json.body)).toEqual({ userId: '00001' });
     });
 
+    it('data link cut: nothing gets through until the deadline, also a request under way; restored, it works', async () => {
+      const c = client([read('bench-ca.pem')]);
+      const served = { count: 0 };
+      const count = () => served.count++;
+      server.on('request', count);
+      try {
+        c.setDataLink(false);
+        expect(c.dataLink).toBe(false);
+        expect(
+          await failure(c.request({ method: 'GET', url: `https://${HOST}:${port}/x`, timeoutMs: 150 })),
+        ).toBe('timeout');
+        expect(served.count).toBe(0);
+        c.setDataLink(true);
+        // Under way when the link goes: the answer (to /hang none comes anyway) never reaches the caller.
+        const pending = c.request({ method: 'GET', url: `https://${HOST}:${port}/pay`, timeoutMs: 300 });
+        c.setDataLink(false);
+        expect(await failure(pending)).toBe('timeout');
+        c.setDataLink(true);
+        expect((await c.getJson(`https://${HOST}:${port}/again`)).status).toBe(200);
+      } finally {
+        server.off('request', count);
+      }
+    });
+
     it('an IP address in the URL is checked against the IP SAN', async () => {
       const r = await client([read('bench-ca.pem')]).getJson(`https://127.0.0.1:${port}/ip`);
       expect(r.status).toBe(200);
