@@ -27,6 +27,7 @@ import { VirtualController } from '../../devices/ble/controller.js';
 import { HciCapture } from '../../devices/ble/capture.js';
 import { unregisterVirtualController } from '../../devices/ble/seam/registry.js';
 import { spawnSync } from 'node:child_process';
+import { VirtualClock } from '../../firmware-sim/clock.js';
 import { BenchFileSchema, benchConfigFrom, loadBenchFile, type BenchConfig } from './bench-file.js';
 import { startBench, type RunningBench } from './bench.js';
 import { benchRuntimeDir } from './registry.js';
@@ -132,6 +133,12 @@ const StepSchema = z.union([
   z.object({ wait: z.object({ ms: z.number().int().min(0) }).strict() }).strict(),
   z
     .object({
+      /** Jump a virtual clock forward (an hour passing in a step); a wall-clock bench cannot. */
+      'advance-clock': z.object({ ms: z.number().int().min(0) }).strict(),
+    })
+    .strict(),
+  z
+    .object({
       'obex-put': z
         .object({
           driver: name,
@@ -208,7 +215,8 @@ const StepSchema = z.union([
           role: name,
           path: z.string().min(1),
           atLeast: z.number().optional(),
-          equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+          /** null: the state holds nothing there (e.g. no user id read yet). */
+          equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
         })
         .strict(),
     })
@@ -260,7 +268,7 @@ const WORDS = {
   errorClass: ScenarioFileError,
   describe: (issue: z.core.$ZodIssue): string | undefined =>
     issue.code === 'invalid_union' && issue.path[0] === 'steps'
-      ? 'one of the steps expect-iso8583-capture, expect-no-card-number, pos-sale, expect-sale, pos-cancel, pos-restart, reconcile, scan, expect-data, expect-error, expect-no-data, action, wait, obex-put, obex-get, ble-connect, ble-read-user-id, ble-disconnect, expect-capture, expect-screen, expect-state'
+      ? 'one of the steps expect-iso8583-capture, expect-no-card-number, pos-sale, expect-sale, pos-cancel, pos-restart, reconcile, scan, expect-data, expect-error, expect-no-data, action, wait, advance-clock, obex-put, obex-get, ble-connect, ble-read-user-id, ble-disconnect, expect-capture, expect-screen, expect-state'
       : issue.code === 'invalid_union' && issue.path[0] === 'drivers'
         ? 'a driver: { scanner: { role, commandSet, … } }, { irObex: { role, endpoint?, nickname? } } or { phoneLink: { transport?, capture? } } or { pos: { terminalId, merchantCode, gateway, userId } }'
         : undefined,
@@ -763,6 +771,14 @@ async function runStep(
     case 'wait': {
       await new Promise((r) => setTimeout(r, body['ms'] as number));
       return [true, `${String(body['ms'])} ms`];
+    }
+    case 'advance-clock': {
+      const clock = ctx.bench.clock;
+      if (!(clock instanceof VirtualClock)) return [false, 'advance-clock needs a bench with clock: virtual'];
+      const from = clock.now();
+      // The timers that fall due run in order, as the self-advancing clock would run them one by one.
+      clock.advance(body['ms'] as number);
+      return [true, `virtual clock ${from} ms → ${clock.now()} ms`];
     }
     case 'obex-put': {
       const held = ctx.irDrivers.get(body['driver'] as string);
