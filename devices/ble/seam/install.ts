@@ -66,6 +66,9 @@ export function createNoble(target: VirtualController | string | HciTarget): Nob
     options: object,
   ) => unknown;
   const deviceId = t.kind === 'usb' || t.kind === 'h4tcp' ? undefined : t.devId;
+  // Like a bleno copy, each noble adds one SIGINT and one exit listener when it initialises (a bench has
+  // a terminal and a POS each with its own noble, and a test file runs many benches): not a leak.
+  process.setMaxListeners(process.getMaxListeners() + 1);
   const noble = withHciTarget(
     t,
     () => new NobleCtor(new HciBindings(deviceId === undefined ? {} : { deviceId })),
