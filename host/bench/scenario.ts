@@ -217,6 +217,8 @@ const StepSchema = z.union([
           atLeast: z.number().optional(),
           /** null: the state holds nothing there (e.g. no user id read yet). */
           equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
+          /** Real ms to wait for the state to hold (default: check once). */
+          timeoutMs: z.number().int().min(0).default(0),
         })
         .strict(),
     })
@@ -833,21 +835,29 @@ async function runStep(
     }
     case 'expect-state': {
       const device = ctx.bench.devices.get(body['role'] as string)!;
-      const v = atPath(device.state(), body['path'] as string);
       const where = `${String(body['role'])} ${String(body['path'])}`;
-      if (body['atLeast'] !== undefined) {
-        return typeof v === 'number' && v >= (body['atLeast'] as number)
-          ? [true, `${where} = ${v}`]
-          : [false, `${where} = ${JSON.stringify(v)}, expected at least ${String(body['atLeast'])}`];
+      const check = (): [boolean, string] => {
+        const v = atPath(device.state(), body['path'] as string);
+        if (body['atLeast'] !== undefined) {
+          return typeof v === 'number' && v >= (body['atLeast'] as number)
+            ? [true, `${where} = ${v}`]
+            : [false, `${where} = ${JSON.stringify(v)}, expected at least ${String(body['atLeast'])}`];
+        }
+        if (body['equals'] !== undefined) {
+          return v === body['equals']
+            ? [true, `${where} = ${JSON.stringify(v)}`]
+            : [false, `${where} = ${JSON.stringify(v)}, expected ${JSON.stringify(body['equals'])}`];
+        }
+        return v === undefined
+          ? [false, `${where} is not in the device's state`]
+          : [true, `${where} = ${JSON.stringify(v)}`];
+      };
+      const deadline = Date.now() + (body['timeoutMs'] as number);
+      for (;;) {
+        const r = check();
+        if (r[0] || Date.now() >= deadline) return r;
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      if (body['equals'] !== undefined) {
-        return v === body['equals']
-          ? [true, `${where} = ${JSON.stringify(v)}`]
-          : [false, `${where} = ${JSON.stringify(v)}, expected ${JSON.stringify(body['equals'])}`];
-      }
-      return v === undefined
-        ? [false, `${where} is not in the device's state`]
-        : [true, `${where} = ${JSON.stringify(v)}`];
     }
     case 'ble-connect': {
       const held = ctx.bleDrivers.get(body['driver'] as string);

@@ -1,6 +1,6 @@
 /**
  * Scenario steps added for the seed-001 scenarios: advance-clock jumps a virtual bench clock (and refuses a
- * wall clock); expect-state compares with null (nothing there) and fails on a value.
+ * wall clock); expect-state compares with null (nothing there), fails on a value, and may wait (timeoutMs).
  */
 import path from 'node:path';
 import os from 'node:os';
@@ -44,5 +44,13 @@ describe('scenario step expect-state with equals: null', () => {
     const r = await run('virtual', ['expect-state: { role: scanner, path: profile, equals: null }']);
     expect(r.passed).toBe(false);
     expect(r.steps[0]!.detail).toBe('scanner profile = "honeywell-1900", expected null');
+  });
+
+  it('with timeoutMs, still fails on a state that never comes, with the last value seen', async () => {
+    const r = await run('virtual', [
+      "expect-state: { role: scanner, path: profile, equals: 'other', timeoutMs: 100 }",
+    ]);
+    expect(r.passed).toBe(false);
+    expect(r.steps[0]!.detail).toBe('scanner profile = "honeywell-1900", expected "other"');
   });
 });
