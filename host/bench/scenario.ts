@@ -27,6 +27,7 @@ import { VirtualController } from '../../devices/ble/controller.js';
 import { HciCapture } from '../../devices/ble/capture.js';
 import { unregisterVirtualController } from '../../devices/ble/seam/registry.js';
 import { spawnSync } from 'node:child_process';
+import { VirtualClock } from '../../firmware-sim/clock.js';
 import { BenchFileSchema, benchConfigFrom, loadBenchFile, type BenchConfig } from './bench-file.js';
 import { startBench, type RunningBench } from './bench.js';
 import { benchRuntimeDir } from './registry.js';
@@ -132,6 +133,12 @@ const StepSchema = z.union([
   z.object({ wait: z.object({ ms: z.number().int().min(0) }).strict() }).strict(),
   z
     .object({
+      /** Jump a virtual clock forward (an hour passing in a step); a wall-clock bench cannot. */
+      'advance-clock': z.object({ ms: z.number().int().min(0) }).strict(),
+    })
+    .strict(),
+  z
+    .object({
       'obex-put': z
         .object({
           driver: name,
@@ -208,7 +215,10 @@ const StepSchema = z.union([
           role: name,
           path: z.string().min(1),
           atLeast: z.number().optional(),
-          equals: z.union([z.string(), z.number(), z.boolean()]).optional(),
+          /** null: the state holds nothing there (e.g. no user id read yet). */
+          equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
+          /** Real ms to wait for the state to hold (default: check once). */
+          timeoutMs: z.number().int().min(0).default(0),
         })
         .strict(),
     })
@@ -260,7 +270,7 @@ const WORDS = {
   errorClass: ScenarioFileError,
   describe: (issue: z.core.$ZodIssue): string | undefined =>
     issue.code === 'invalid_union' && issue.path[0] === 'steps'
-      ? 'one of the steps expect-iso8583-capture, expect-no-card-number, pos-sale, expect-sale, pos-cancel, pos-restart, reconcile, scan, expect-data, expect-error, expect-no-data, action, wait, obex-put, obex-get, ble-connect, ble-read-user-id, ble-disconnect, expect-capture, expect-screen, expect-state'
+      ? 'one of the steps expect-iso8583-capture, expect-no-card-number, pos-sale, expect-sale, pos-cancel, pos-restart, reconcile, scan, expect-data, expect-error, expect-no-data, action, wait, advance-clock, obex-put, obex-get, ble-connect, ble-read-user-id, ble-disconnect, expect-capture, expect-screen, expect-state'
       : issue.code === 'invalid_union' && issue.path[0] === 'drivers'
         ? 'a driver: { scanner: { role, commandSet, … } }, { irObex: { role, endpoint?, nickname? } } or { phoneLink: { transport?, capture? } } or { pos: { terminalId, merchantCode, gateway, userId } }'
         : undefined,
@@ -764,6 +774,14 @@ async function runStep(
       await new Promise((r) => setTimeout(r, body['ms'] as number));
       return [true, `${String(body['ms'])} ms`];
     }
+    case 'advance-clock': {
+      const clock = ctx.bench.clock;
+      if (!(clock instanceof VirtualClock)) return [false, 'advance-clock needs a bench with clock: virtual'];
+      const from = clock.now();
+      // The timers that fall due run in order, as the self-advancing clock would run them one by one.
+      clock.advance(body['ms'] as number);
+      return [true, `virtual clock ${from} ms → ${clock.now()} ms`];
+    }
     case 'obex-put': {
       const held = ctx.irDrivers.get(body['driver'] as string);
       if (!held) return [false, `${String(body['driver'])} is not an irObex driver`];
@@ -817,21 +835,29 @@ async function runStep(
     }
     case 'expect-state': {
       const device = ctx.bench.devices.get(body['role'] as string)!;
-      const v = atPath(device.state(), body['path'] as string);
       const where = `${String(body['role'])} ${String(body['path'])}`;
-      if (body['atLeast'] !== undefined) {
-        return typeof v === 'number' && v >= (body['atLeast'] as number)
-          ? [true, `${where} = ${v}`]
-          : [false, `${where} = ${JSON.stringify(v)}, expected at least ${String(body['atLeast'])}`];
+      const check = (): [boolean, string] => {
+        const v = atPath(device.state(), body['path'] as string);
+        if (body['atLeast'] !== undefined) {
+          return typeof v === 'number' && v >= (body['atLeast'] as number)
+            ? [true, `${where} = ${v}`]
+            : [false, `${where} = ${JSON.stringify(v)}, expected at least ${String(body['atLeast'])}`];
+        }
+        if (body['equals'] !== undefined) {
+          return v === body['equals']
+            ? [true, `${where} = ${JSON.stringify(v)}`]
+            : [false, `${where} = ${JSON.stringify(v)}, expected ${JSON.stringify(body['equals'])}`];
+        }
+        return v === undefined
+          ? [false, `${where} is not in the device's state`]
+          : [true, `${where} = ${JSON.stringify(v)}`];
+      };
+      const deadline = Date.now() + (body['timeoutMs'] as number);
+      for (;;) {
+        const r = check();
+        if (r[0] || Date.now() >= deadline) return r;
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      if (body['equals'] !== undefined) {
-        return v === body['equals']
-          ? [true, `${where} = ${JSON.stringify(v)}`]
-          : [false, `${where} = ${JSON.stringify(v)}, expected ${JSON.stringify(body['equals'])}`];
-      }
-      return v === undefined
-        ? [false, `${where} is not in the device's state`]
-        : [true, `${where} = ${JSON.stringify(v)}`];
     }
     case 'ble-connect': {
       const held = ctx.bleDrivers.get(body['driver'] as string);

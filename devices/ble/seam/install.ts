@@ -66,7 +66,37 @@ export function createNoble(target: VirtualController | string | HciTarget): Nob
     options: object,
   ) => unknown;
   const deviceId = t.kind === 'usb' || t.kind === 'h4tcp' ? undefined : t.devId;
-  return withHciTarget(t, () => new NobleCtor(new HciBindings(deviceId === undefined ? {} : { deviceId })));
+  // Like a bleno copy, each noble adds one SIGINT and one exit listener when it initialises (a bench has
+  // a terminal and a POS each with its own noble, and a test file runs many benches): not a leak.
+  process.setMaxListeners(process.getMaxListeners() + 1);
+  const noble = withHciTarget(
+    t,
+    () => new NobleCtor(new HciBindings(deviceId === undefined ? {} : { deviceId })),
+  );
+  dropAclOfGoneLinks(noble);
+  return noble;
+}
+
+/** What noble's Hci keeps for its ACL flow control (not part of its typings). */
+interface NobleHci {
+  _aclQueue: { handle: number; packet: Buffer }[];
+  _aclConnections: Map<number, { pending: number }>;
+  flushAcl(): Promise<void>;
+}
+
+/**
+ * noble 1.9 queues an ACL packet after awaiting its buffer sizes; when the link's Disconnection Complete
+ * arrives in between, its flushAcl meets a handle it no longer knows and rejects — unhandled, which ends
+ * the process. A controller drops data for an unknown handle: the queue is cleared of them first.
+ */
+function dropAclOfGoneLinks(noble: Noble): void {
+  const hci = (noble as unknown as { _bindings?: { _hci?: NobleHci } })._bindings?._hci;
+  if (!hci || typeof hci.flushAcl !== 'function') return;
+  const flush = hci.flushAcl;
+  hci.flushAcl = function (this: NobleHci) {
+    this._aclQueue = this._aclQueue.filter((p) => this._aclConnections.has(p.handle));
+    return flush.call(this);
+  };
 }
 
 /** A fresh bleno (its own module instances, hence its own Hci, GATT server and management socket). */

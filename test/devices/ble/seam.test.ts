@@ -157,3 +157,37 @@ describe('several stacks in one process', () => {
     }
   });
 });
+
+describe('createNoble: ACL data for a link that is gone', () => {
+  it('is dropped, as a controller drops data for an unknown handle (noble 1.9 would throw from flushAcl)', async () => {
+    const { controller } = controllerOnAir('d0:00:00:00:00:0c');
+    const noble = createNoble(controller);
+    if ((noble as unknown as { state: string }).state !== 'poweredOn')
+      await once(noble, 'stateChange', (s: string) => s === 'poweredOn');
+    const hci = (
+      noble as unknown as {
+        _bindings: {
+          _hci: {
+            writeAclDataPkt(handle: number, cid: number, data: Buffer): Promise<void>;
+            flushAcl(): Promise<void>;
+            _aclQueue: unknown[];
+          };
+        };
+      }
+    )._bindings._hci;
+    const written: Buffer[] = [];
+    const socket = (hci as unknown as { _socket: BluetoothHciSocket })._socket;
+    const write = socket.write.bind(socket);
+    socket.write = (d: Buffer) => {
+      written.push(Buffer.from(d));
+      write(d);
+    };
+    // An ATT write whose link ended while noble awaited its buffer sizes: handle 0x0999 was never connected.
+    await hci.writeAclDataPkt(0x0999, 0x0004, h('0a0300'));
+    await expect(hci.flushAcl()).resolves.toBeUndefined();
+    await settle();
+    expect(hci._aclQueue).toHaveLength(0);
+    expect(written.filter((d) => d[0] === 0x02)).toHaveLength(0);
+    unregisterVirtualController(controller);
+  });
+});

@@ -13,6 +13,7 @@ import {
   methodsFor,
   SEED001_FIXTURES_DIR,
 } from '../../../services/gateway/fixtures.js';
+import { loadCardFixtures } from '../../../devices/profiles/cards.js';
 import { tempDir } from './helpers.js';
 
 const f = loadGatewayFixtures();
@@ -30,6 +31,26 @@ describe('seed-001 gateway fixtures', () => {
     expect(card).toContain(`deviceId: '${u1.deviceId}'`);
     expect(card).toContain(`number: '${u1.msisdn}'`);
     expect(card).toContain(`authKey: ${u1.authKey}`);
+  });
+
+  it("each seed-001 phone card is reached at its user's MSISDN; the foreign card differs only by device id", () => {
+    // The gateway pushes to the MSISDN of its user table: a card with another number never gets the mail.
+    const cards = Object.values(loadCardFixtures()).filter((c) => c.name.startsWith('usim-seed001'));
+    const byId = new Map(f.users.map((u) => [u.userId, u]));
+    const known = cards.filter((c) => byId.has(c.payment!.users[0]!.userId));
+    expect(known.map((c) => c.name).sort()).toEqual([
+      'usim-seed001',
+      'usim-seed001-expired',
+      'usim-seed001-foreign',
+      'usim-seed001-user2',
+      'usim-seed001-user3',
+    ]);
+    for (const c of known) {
+      const u = byId.get(c.payment!.users[0]!.userId)!;
+      expect(c.msisdn?.number, c.name).toBe(u.msisdn);
+      expect(c.payment!.authKey?.toUpperCase(), c.name).toBe(u.authKey?.toUpperCase());
+      expect(c.payment!.deviceId === u.deviceId, c.name).toBe(c.name !== 'usim-seed001-foreign');
+    }
   });
 
   it("FIG. 9: ranges → issuers, prefix rule; the additions cover FIG. 7's cards", () => {
