@@ -387,6 +387,12 @@ export class PaymentApp implements PhoneApplication {
       return this.final(run, 'Not confirmed', [reasonText(r.reason), `The gateway answered: ${r.error}`]);
     }
     const status = typeof r.json?.status === 'string' ? r.json.status : undefined;
+    // The password was right but the gateway's card check ended it ([0157]): the user must not read "confirmed".
+    if (status === 'rejected')
+      return this.final(run, 'Not confirmed', [
+        reasonText((r.json as { reason?: unknown }).reason),
+        'The payment was not made.',
+      ]);
     return this.final(run, 'Payment confirmed', [
       'Your reply was accepted',
       `Total: ${formatAmount(c.total, c.currency)}`,

@@ -512,6 +512,17 @@ describe.skipIf(!hasOpenssl)(
       await waitTitle(r, 'Not confirmed');
       expect(screen(r).lines).toEqual(['Wrong password', 'The gateway answered: wrong password']);
     });
+
+    it('embodiment 2: a right password whose reply the gateway answers rejected (card expired) shows Not confirmed, never Payment confirmed (stand-in gateway; regression)', async () => {
+      const r = await rig();
+      r.gw.replyRejection = 'declined-expired-card';
+      await pushMail(r, confirmation('E3'));
+      await waitTitle(r, 'Confirm payment');
+      await press(r, 'soft-left');
+      await type(r, 'ABCDEF');
+      await waitTitle(r, 'Not confirmed');
+      expect(screen(r).lines).toEqual(['Declined: the card has expired', 'The payment was not made.']);
+    });
   },
 );
 

@@ -185,6 +185,8 @@ export class StandInGateway {
   methodReason: AbortReason | undefined;
   /** The password embodiment 2 replies must carry (user 00001's). */
   replyPassword = 'ABCDEF';
+  /** A right reply is answered `{status: 'rejected', reason}` (the gateway's card check) instead of accepted. */
+  replyRejection: AbortReason | undefined;
   private server: https.Server | undefined;
   private readonly hanging: ServerResponse[] = [];
 
@@ -251,6 +253,8 @@ export class StandInGateway {
     const reply = new RegExp(`^${mailbox}/([^/]+)/reply$`).exec(p);
     if (method === 'POST' && reply) {
       const ok = (body as { password?: unknown })?.password === this.replyPassword;
+      if (ok && this.replyRejection)
+        return this.send(res, 200, { status: 'rejected', reason: this.replyRejection });
       return ok
         ? this.send(res, 200, { status: 'ready' })
         : this.send(res, 403, { error: 'wrong password', reason: 'wrong-password' });
