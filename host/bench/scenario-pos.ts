@@ -49,6 +49,21 @@ export const PosDriverSchema = z
       z.object({ ble: z.object({ transport: z.string().optional() }).strict() }).strict(),
       z.object({ typed: z.string().regex(/^[0-9A-Za-z]{1,16}$/) }).strict(),
     ]),
+    /**
+     * Embodiment 2, FIG. 23 / 24A: per accepted issuer the methods offered here and the merchant code for
+     * credit (ISO 8583 field 42). Without it every issuer is accepted with every method.
+     */
+    creditTable: z
+      .array(
+        z
+          .object({
+            issuerCode: z.string().regex(/^[0-9a-z]{1,11}$/, 'an issuer code of FIG. 9'),
+            methods: z.array(z.enum(PAYMENT_METHODS)).min(1),
+            merchantCodeForCredit: z.string().regex(/^[\x20-\x7e]{1,15}$/, 'up to 15 printable characters'),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 export type PosDriverConfig = z.output<typeof PosDriverSchema>;
@@ -196,6 +211,15 @@ export class HeldPos {
       ca: services.trustAnchors(),
       hosts: services.hosts,
       clock: this.bench.clock,
+      // The POS↔gateway JSON as the POS sent and read it (inside TLS), for the transcript and its checks.
+      onExchange: (e) =>
+        this.transcript({
+          time: Date.now(),
+          from: this.driverName,
+          to: this.config.gateway,
+          type: 'https',
+          ...e,
+        }),
     });
     this.app = PosApplication.open({
       dbFile: this.dbFile,
@@ -203,6 +227,7 @@ export class HeldPos {
       terminalId: this.config.terminalId,
       merchantCode: this.config.merchantCode,
       ...(this.config.shopName ? { shopName: this.config.shopName } : {}),
+      ...(this.config.creditTable ? { creditTable: this.config.creditTable } : {}),
       gateway: client,
       userIdSource: this.source,
       epochAtClockZero: services.epochAtClockZero,
