@@ -4,7 +4,7 @@
  * ```yaml
  * drivers:
  *   pos: { pos: { terminalId: POS00001, merchantCode: '1111111111', gateway: gateway,
- *                 userId: { mobileTerminal: terminal } } }      # or { ble: {} }, or { typed: '00001' }
+ *                 userId: { mobileTerminal: terminal } } }      # or { ble: {} }, { typed: '00001' }, { webShop: {} }
  * steps:
  *   - pos-sale: { driver: pos, items: [{ goods: Coffee, quantity: 2, unitPrice: 1200, tax: 192 }], currency: JPY }
  *   - expect-sale: { driver: pos, outcome: completed, method: L }
@@ -29,6 +29,7 @@ import {
   TypedSource,
   type UserIdSource,
 } from '../pos/user-id-source.js';
+import { WEB_SHOP_HOST, WebShopSource } from '../pos/web-shop-source.js';
 import type { RunningBench } from './bench.js';
 import { CreditServiceDevice } from './credit-device.js';
 import { GatewayServiceDevice, GATEWAY_HOST } from './gateway-device.js';
@@ -48,6 +49,19 @@ export const PosDriverSchema = z
       z.object({ mobileTerminal: name }).strict(),
       z.object({ ble: z.object({ transport: z.string().optional() }).strict() }).strict(),
       z.object({ typed: z.string().regex(/^[0-9A-Za-z]{1,16}$/) }).strict(),
+      /** The web-shop variant: the phone posts the user id to the shop's HTTPS checkout (web-shop-source.ts). */
+      z
+        .object({
+          webShop: z
+            .object({
+              host: z
+                .string()
+                .regex(/^[a-z0-9.-]+$/, 'a host name')
+                .default(WEB_SHOP_HOST),
+            })
+            .strict(),
+        })
+        .strict(),
     ]),
     /**
      * Embodiment 2, FIG. 23 / 24A: per accepted issuer the methods offered here and the merchant code for
@@ -170,6 +184,7 @@ export class HeldPos {
       typed.enter(u.typed);
       return typed;
     }
+    if ('webShop' in u) return this.openWebShop(u.webShop.host);
     if ('mobileTerminal' in u) {
       const device = this.bench.devices.get(u.mobileTerminal);
       const p = device?.summary().endpoint.path;
@@ -200,6 +215,21 @@ export class HeldPos {
     });
     this.ble = { link, ...(controller ? { controller } : {}) };
     return new BlePhoneSource({ link, clock: this.bench.clock });
+  }
+
+  /** The shop's checkout on HTTPS with a bench-CA certificate, published in the bench's DNS. */
+  private async openWebShop(host: string): Promise<UserIdSource> {
+    const services = this.bench.services;
+    const identity = services.serverIdentity(host);
+    const shop = await WebShopSource.open({
+      tls: { key: identity.key, cert: `${identity.cert}${identity.chain}` },
+      clock: this.bench.clock,
+    });
+    services.register(host, shop.port);
+    shop.on('exchange', (e) =>
+      this.transcript({ time: Date.now(), from: 'web', to: this.driverName, type: 'https', host, ...e }),
+    );
+    return shop;
   }
 
   private async start(): Promise<void> {

@@ -79,6 +79,26 @@ describe('seed 001 embodiment 2 scenarios', () => {
   }, 120_000);
 });
 
+describe('seed 001 web-shop variant', () => {
+  it.skipIf(!hasTshark)(
+    'seed001-e1-web-shop: the phone posts the user id to the shop over HTTPS after the UIM check; the sale completes as through a POS (needs tshark)',
+    async () => {
+      const { result, lines } = await run('fixtures/scenarios/seed001-e1-web-shop.yaml');
+      expect(failures(result)).toEqual([]);
+      expect(result.passed).toBe(true);
+      // The user id came in over the shop's HTTPS checkout, from the phone, and nowhere else.
+      expect(
+        https(lines)
+          .filter((l) => l['from'] === 'web')
+          .map((l) => [l['path'], l['request'], l['status']]),
+      ).toEqual([['/checkout/v1/user-id', { userId: '00001' }, 202]]);
+      const userId = lines.find((l) => l['type'] === 'pos-user-id')!;
+      expect(userId['detail']).toEqual({ userId: '00001', source: 'web-shop' });
+    },
+    120_000,
+  );
+});
+
 describe('expect-no-card-number can fail', () => {
   it('a card number the clerk typed as goods is found in the POS journal and in the POS→gateway request of the transcript', async () => {
     // User 00009 is unknown: the gateway rejects at once, so no phone is needed; the goods' name is user
