@@ -6,7 +6,7 @@
  * from its journal, so a retry never authorizes twice.
  */
 import net from 'node:net';
-import type { Clock, TimerHandle } from '../../firmware-sim/clock.js';
+import { holdClock, type Clock, type TimerHandle } from '../../firmware-sim/clock.js';
 import type {
   AuthorizationRequest,
   AuthorizationResponse,
@@ -30,6 +30,8 @@ import { TcpCapture, type TcpSide, type TcpStreamCapture } from '../capture/tcp-
 
 /** Largest message a 2-byte length prefix can announce. */
 export const MAX_FRAME = 0xffff;
+/** Real time a request may hold a virtual clock while it waits for its answer. */
+const HOLD_GUARD_MS = 2000;
 
 /** One message with its 2-byte big-endian length prefix. */
 export function frameMessage(message: Uint8Array): Buffer {
@@ -168,11 +170,31 @@ export class Iso8583Link {
     if (this.pending.has(key)) return Promise.reject(new RangeError(`request ${key} already waiting`));
     const bytes = frameMessage(encodeMessage(message));
     return new Promise<Iso8583Message>((resolve, reject) => {
+      // A self-advancing virtual clock must not jump to this request's timeout while the message is merely
+      // in flight; a real-time guard lets go of an issuer that never answers, so the timeout still comes.
+      const release = holdClock(this.o.clock);
+      const guard = setTimeout(release, HOLD_GUARD_MS);
+      guard.unref();
+      const letGo = (): void => {
+        clearTimeout(guard);
+        release();
+      };
       const timer = this.o.clock.setTimeout(() => {
         this.pending.delete(key);
+        letGo();
         reject(new CreditHostTimeoutError(message.mti, message.fields[11]!));
       }, timeoutMs);
-      this.pending.set(key, { resolve, reject, timer });
+      this.pending.set(key, {
+        resolve: (m) => {
+          letGo();
+          resolve(m);
+        },
+        reject: (e) => {
+          letGo();
+          reject(e);
+        },
+        timer,
+      });
       this.write(bytes);
     });
   }

@@ -8,6 +8,7 @@
  *   {"choose": 2}                 picks item 2 (0-based) of the list on the screen (a prompt or the menu)
  *   {"answer": "Agree"}           answers the open prompt: the field's text, an item, a soft-key label or yes/no
  *   {"launch": "card-list"}       starts an installed application
+ *   {"launch": "seed001-payment", "url": "https://shop.benchtwin.test/…"}   … opened with a link
  */
 import { z } from 'zod';
 import { HandsetInputError } from '../../firmware-sim/phone/handset/keypad.js';
@@ -26,13 +27,19 @@ export const HandsetInputBody = z.union([
   z.object({ text: z.string().max(MAX_TEXT) }).strict(),
   z.object({ choose: z.number().int().min(0) }).strict(),
   z.object({ answer: z.string().max(MAX_TEXT) }).strict(),
-  z.object({ launch: z.string().min(1).max(32) }).strict(),
+  z
+    .object({
+      launch: z.string().min(1).max(32),
+      /** A link the application is opened with, as a browser hands one over (a shop's checkout). */
+      url: z.string().url().max(MAX_TEXT).optional(),
+    })
+    .strict(),
 ]);
 export type HandsetInputBody = z.infer<typeof HandsetInputBody>;
 
 const EXPECTED =
   'expected exactly one of {"keys": ["1", "ok", …]}, {"text": "…"}, {"choose": <index from 0>}, ' +
-  `{"answer": "…"}, {"launch": "<application id>"} (at most ${MAX_KEYS} keys, ${MAX_TEXT} characters)`;
+  `{"answer": "…"}, {"launch": "<application id>", "url"?: "<link>"} (at most ${MAX_KEYS} keys, ${MAX_TEXT} characters)`;
 
 /** Lets an application continue after a prompt resolved, before the next input arrives. */
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -83,7 +90,7 @@ export async function applyKeys(handset: Handset, body: unknown): Promise<Screen
     } else if ('answer' in input) {
       handset.answer(input.answer);
     } else {
-      handset.launch(input.launch);
+      handset.launch(input.launch, input.url === undefined ? undefined : { url: input.url });
     }
   } catch (err) {
     if (err instanceof HandsetInputError) throw new ActionError(err.message, 409);

@@ -2,7 +2,8 @@
  * Seed-001 checks over what a run left behind:
  *
  *   - expect-iso8583-capture: { role: issuer-a }   tshark's iso8583 dissector reads the credit server's capture:
- *     the authorization request and its response are there, and no field is malformed;
+ *     the authorization request and its response are there (of field 41 `terminalId` when given: the POS's
+ *     own in embodiment 2), and no field is malformed;
  *   - expect-no-card-number: { driver: pos }       no card number of the gateway's users appears on the POS
  *     side: the POS journal (database and WAL), the bench's serial and HCI captures, and every transcript
  *     line of the run (the POS↔gateway messages as the POS sent and read them, i.e. decrypted).
@@ -26,6 +27,11 @@ export const CHECK_STEP_SCHEMAS = [
           role: name,
           /** Message types that must all appear (default: an authorization request and its response). */
           mti: z.array(z.string().regex(/^\d{4}$/)).default(['0100', '0110']),
+          /** Count only messages of this card acceptor terminal (field 41), e.g. the POS's own. */
+          terminalId: z
+            .string()
+            .regex(/^[\x20-\x7e]{1,8}$/)
+            .optional(),
         })
         .strict(),
     })
@@ -97,21 +103,41 @@ export async function runCheckStep(
       .filter(Boolean);
     if (bad.length)
       return [false, `tshark finds malformed ISO 8583 in frames ${bad.join(', ')} of ${path.basename(file)}`];
-    const mtis = tshark([...base, '-Y', 'iso8583', '-T', 'fields', '-e', 'iso8583.mti'])
+    const terminal = body['terminalId'] as string | undefined;
+    // One line per frame: its MTIs and fields 41 (a frame may carry several messages).
+    const mtis = tshark([
+      ...base,
+      '-Y',
+      'iso8583',
+      '-T',
+      'fields',
+      '-E',
+      'separator=/t',
+      '-e',
+      'iso8583.mti',
+      '-e',
+      'iso8583.bit41',
+    ])
       .split('\n')
-      .flatMap((l) => l.split(','))
-      .map((m) => /\d{4}/.exec(m)?.[0])
-      .filter((m): m is string => m !== undefined);
+      .flatMap((l) => {
+        const [m = '', t = ''] = l.split('\t');
+        const ms = m.split(',');
+        const ts = t.split(',');
+        return ms.map((x, i) => ({ mti: /\d{4}/.exec(x)?.[0], terminal: (ts[i] ?? '').trim() }));
+      })
+      .filter((m) => m.mti !== undefined && (terminal === undefined || m.terminal === terminal))
+      .map((m) => m.mti!);
     const want = body['mti'] as string[];
+    const whose = terminal === undefined ? '' : ` of terminal ${terminal}`;
     const missing = want.filter((m) => !mtis.includes(m));
     if (missing.length)
       return [
         false,
-        `tshark finds no ${missing.join(', ')} in ${path.basename(file)} (it finds ${[...new Set(mtis)].join(', ') || 'none'})`,
+        `tshark finds no ${missing.join(', ')}${whose} in ${path.basename(file)} (it finds ${[...new Set(mtis)].join(', ') || 'none'})`,
       ];
     return [
       true,
-      `tshark's iso8583 dissector reads ${mtis.length} message(s) in ${path.basename(file)}, ${want.join(' and ')} among them, none malformed`,
+      `tshark's iso8583 dissector reads ${mtis.length} message(s)${whose} in ${path.basename(file)}, ${want.join(' and ')} among them, none malformed`,
     ];
   }
   const pos = ctx.pos.get(body['driver'] as string);

@@ -4,7 +4,7 @@
  * ```yaml
  * drivers:
  *   pos: { pos: { terminalId: POS00001, merchantCode: '1111111111', gateway: gateway,
- *                 userId: { mobileTerminal: terminal } } }      # or { ble: {} }, or { typed: '00001' }
+ *                 userId: { mobileTerminal: terminal } } }      # or { ble: {} }, { typed: '00001' }, { webShop: {} }
  * steps:
  *   - pos-sale: { driver: pos, items: [{ goods: Coffee, quantity: 2, unitPrice: 1200, tax: 192 }], currency: JPY }
  *   - expect-sale: { driver: pos, outcome: completed, method: L }
@@ -29,6 +29,7 @@ import {
   TypedSource,
   type UserIdSource,
 } from '../pos/user-id-source.js';
+import { WEB_SHOP_HOST, WebShopSource } from '../pos/web-shop-source.js';
 import type { RunningBench } from './bench.js';
 import { CreditServiceDevice } from './credit-device.js';
 import { GatewayServiceDevice, GATEWAY_HOST } from './gateway-device.js';
@@ -48,7 +49,35 @@ export const PosDriverSchema = z
       z.object({ mobileTerminal: name }).strict(),
       z.object({ ble: z.object({ transport: z.string().optional() }).strict() }).strict(),
       z.object({ typed: z.string().regex(/^[0-9A-Za-z]{1,16}$/) }).strict(),
+      /** The web-shop variant: the phone posts the user id to the shop's HTTPS checkout (web-shop-source.ts). */
+      z
+        .object({
+          webShop: z
+            .object({
+              host: z
+                .string()
+                .regex(/^[a-z0-9.-]+$/, 'a host name')
+                .default(WEB_SHOP_HOST),
+            })
+            .strict(),
+        })
+        .strict(),
     ]),
+    /**
+     * Embodiment 2, FIG. 23 / 24A: per accepted issuer the methods offered here and the merchant code for
+     * credit (ISO 8583 field 42). Without it every issuer is accepted with every method.
+     */
+    creditTable: z
+      .array(
+        z
+          .object({
+            issuerCode: z.string().regex(/^[0-9a-z]{1,11}$/, 'an issuer code of FIG. 9'),
+            methods: z.array(z.enum(PAYMENT_METHODS)).min(1),
+            merchantCodeForCredit: z.string().regex(/^[\x20-\x7e]{1,15}$/, 'up to 15 printable characters'),
+          })
+          .strict(),
+      )
+      .optional(),
   })
   .strict();
 export type PosDriverConfig = z.output<typeof PosDriverSchema>;
@@ -155,6 +184,7 @@ export class HeldPos {
       typed.enter(u.typed);
       return typed;
     }
+    if ('webShop' in u) return this.openWebShop(u.webShop.host);
     if ('mobileTerminal' in u) {
       const device = this.bench.devices.get(u.mobileTerminal);
       const p = device?.summary().endpoint.path;
@@ -187,6 +217,21 @@ export class HeldPos {
     return new BlePhoneSource({ link, clock: this.bench.clock });
   }
 
+  /** The shop's checkout on HTTPS with a bench-CA certificate, published in the bench's DNS. */
+  private async openWebShop(host: string): Promise<UserIdSource> {
+    const services = this.bench.services;
+    const identity = services.serverIdentity(host);
+    const shop = await WebShopSource.open({
+      tls: { key: identity.key, cert: `${identity.cert}${identity.chain}` },
+      clock: this.bench.clock,
+    });
+    services.register(host, shop.port);
+    shop.on('exchange', (e) =>
+      this.transcript({ time: Date.now(), from: 'web', to: this.driverName, type: 'https', host, ...e }),
+    );
+    return shop;
+  }
+
   private async start(): Promise<void> {
     const gateway = this.gatewayDevice();
     const services = this.bench.services;
@@ -196,6 +241,15 @@ export class HeldPos {
       ca: services.trustAnchors(),
       hosts: services.hosts,
       clock: this.bench.clock,
+      // The POS↔gateway JSON as the POS sent and read it (inside TLS), for the transcript and its checks.
+      onExchange: (e) =>
+        this.transcript({
+          time: Date.now(),
+          from: this.driverName,
+          to: this.config.gateway,
+          type: 'https',
+          ...e,
+        }),
     });
     this.app = PosApplication.open({
       dbFile: this.dbFile,
@@ -203,6 +257,7 @@ export class HeldPos {
       terminalId: this.config.terminalId,
       merchantCode: this.config.merchantCode,
       ...(this.config.shopName ? { shopName: this.config.shopName } : {}),
+      ...(this.config.creditTable ? { creditTable: this.config.creditTable } : {}),
       gateway: client,
       userIdSource: this.source,
       epochAtClockZero: services.epochAtClockZero,

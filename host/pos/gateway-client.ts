@@ -63,6 +63,21 @@ export interface GatewayClientOptions {
   retry?: { attempts: number; delayMs: number };
   /** Largest answer accepted (default 1 MiB). */
   maxResponseBytes?: number;
+  /** Each HTTP exchange as sent and received (after TLS): for a transcript of the POS's side. */
+  onExchange?: (exchange: GatewayExchange) => void;
+}
+
+/** One request and what came back: the parsed JSON answer, or the error when none was read. */
+export interface GatewayExchange {
+  method: 'GET' | 'POST';
+  /** Path and query, as sent. */
+  path: string;
+  idempotencyKey?: string;
+  request?: unknown;
+  /** HTTP status; 0 when no answer was read. */
+  status: number;
+  response?: unknown;
+  error?: string;
 }
 
 /** Real time a request may hold a virtual clock while it waits for the first byte of the answer. */
@@ -233,15 +248,29 @@ export class GatewayClient {
         release?.();
         release = undefined;
       };
-      const settle = (fn: () => void) => {
+      let status = 0;
+      let answer: unknown;
+      const settle = (fn: () => void, error?: GatewayError) => {
         if (settled) return;
         settled = true;
+        this.options.onExchange?.({
+          method: c.method,
+          path: url.pathname + url.search,
+          ...(c.idempotencyKey ? { idempotencyKey: c.idempotencyKey } : {}),
+          ...(c.body !== undefined ? { request: c.body } : {}),
+          status,
+          ...(answer !== undefined ? { response: answer } : {}),
+          ...(error ? { error: error.message } : {}),
+        });
         letGo();
         clock.clearTimeout(deadline);
         c.signal?.removeEventListener('abort', onAbort);
         fn();
       };
-      const fail = (e: unknown) => settle(() => reject(toGatewayError(e, what)));
+      const fail = (e: unknown) => {
+        const err = toGatewayError(e, what);
+        settle(() => reject(err), err);
+      };
       const req = https.request(
         {
           method: c.method,
@@ -268,10 +297,11 @@ export class GatewayClient {
           res.on('error', fail);
           res.on('aborted', () => fail(new GatewayError('network', `${what}: answer cut off`)));
           res.on('end', () => {
-            const status = res.statusCode ?? 0;
+            status = res.statusCode ?? 0;
             let json: unknown;
             try {
               json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+              answer = json;
             } catch {
               return fail(
                 new GatewayError('bad-response', `${what}: HTTP ${status} answer is not JSON`, status),

@@ -26,7 +26,7 @@ export interface UserIdArrival {
 }
 
 export interface UserIdSource {
-  readonly kind: 'mobile-terminal' | 'ble' | 'typed';
+  readonly kind: 'mobile-terminal' | 'ble' | 'typed' | 'web-shop';
   /** Resolves with the next user id; rejects with an AbortError when `signal` fires. */
   waitForUserId(signal: AbortSignal): Promise<UserIdArrival>;
   /**

@@ -30,7 +30,7 @@ const CARDS = path.join(import.meta.dirname, '../../../fixtures/seed001/cardhold
 
 const request = (stan: number, over: Partial<AuthorizationRequest> = {}): AuthorizationRequest => ({
   pan: '1234223432344234',
-  expiry: '3012',
+  expiry: '2812',
   amountMinor: 1000,
   currencyNumeric: '392',
   stan,
@@ -270,6 +270,72 @@ describe('Iso8583Client: timeouts, repeats, matching (stand-in issuer)', () => {
       await client.close();
       capture.close();
       await issuer.close();
+    }
+  });
+});
+
+/** A TCP relay that holds every chunk from the client for `delayMs` of real time: a slow payment network. */
+async function slowRelay(
+  upstream: number,
+  delayMs: number,
+): Promise<{ port: number; requests: () => number; close: () => Promise<void> }> {
+  const sockets: net.Socket[] = [];
+  let frames = 0;
+  const server = net.createServer((client) => {
+    const reader = new FrameReader();
+    const up = net.connect(upstream, '127.0.0.1');
+    sockets.push(client, up);
+    client.on('data', (chunk) => {
+      frames += reader.push(chunk).length;
+      setTimeout(() => up.write(chunk), delayMs);
+    });
+    up.on('data', (chunk) => client.write(chunk));
+    for (const s of [client, up]) {
+      s.on('error', () => {});
+      s.on('close', () => (s === client ? up : client).destroy());
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    requests: () => frames,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('Iso8583Client on a self-advancing virtual clock (regression)', () => {
+  it('holds the clock while its request is in flight: a slow network does not turn into a timeout and a 0101 repeat', async () => {
+    // The bench's clock jumps to the next timer after 5 ms of quiet; the request's own timeout was that timer.
+    const clock = new VirtualClock({ autoAdvance: { quietMs: 5 } });
+    const server = new CreditServer();
+    const issuerPort = await server.start({
+      dbFile: path.join(dir, 'slow.sqlite'),
+      clock,
+      issuerCode: '2a11111',
+      cardholders: CARDS,
+      log: () => {},
+    });
+    const relay = await slowRelay(issuerPort, 60);
+    const client = await connectCreditHost({
+      host: '127.0.0.1',
+      port: relay.port,
+      clock,
+      terminalId: 'GW01',
+    });
+    try {
+      const answer = await client.authorize(request(31));
+      expect(answer).toMatchObject({ responseCode: '00', approved: true });
+      expect(relay.requests()).toBe(1);
+      expect(clock.now()).toBeLessThan(30_000);
+      expect(server.journal().filter((r) => r.stan === 31)).toHaveLength(1);
+    } finally {
+      await client.close();
+      await relay.close();
+      await server.close();
+      clock.dispose();
     }
   });
 });

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ActionError } from '../../../host/bench/device.js';
 import { applyKeys, parseHandsetInput, screenJson, screenPng } from '../../../host/bench/handset-api.js';
 import { CardListApp } from '../../../firmware-sim/phone/handset/apps/card-list.js';
+import type { PhoneApplication } from '../../../firmware-sim/phone/handset/handset.js';
 import { seedHandset } from '../../firmware-sim/phone/handset/helpers.js';
 
 async function refusal(p: Promise<unknown>): Promise<ActionError> {
@@ -63,6 +64,30 @@ describe('handset control API', () => {
     expect((await refusal(applyKeys(handset, { launch: 'nothing' }))).message).toMatch(
       /no application "nothing"/,
     );
+  });
+
+  it('{"launch", "url"} opens the application with the link as its launch data; a url that is not a URL is a 400', async () => {
+    expect(parseHandsetInput({ launch: 'seed001-payment', url: 'https://shop.benchtwin.test/c' })).toEqual({
+      launch: 'seed001-payment',
+      url: 'https://shop.benchtwin.test/c',
+    });
+    const { handset } = seedHandset({ pin: '1234' });
+    const seen: unknown[] = [];
+    const app: PhoneApplication = {
+      id: 'link-app',
+      title: 'Link',
+      start: (ctx) => {
+        seen.push(ctx.launchData);
+        ctx.show({ title: 'Link', lines: [] });
+      },
+      onKey: () => undefined,
+      stop: () => undefined,
+    };
+    handset.install(app);
+    await applyKeys(handset, { launch: 'link-app', url: 'https://shop.benchtwin.test/c' });
+    await applyKeys(handset, { launch: 'link-app' });
+    expect(seen).toEqual([{ url: 'https://shop.benchtwin.test/c' }, undefined]);
+    expect((await refusal(applyKeys(handset, { launch: 'link-app', url: 'not a link' }))).status).toBe(400);
   });
 
   it('parseHandsetInput normalises key aliases', () => {

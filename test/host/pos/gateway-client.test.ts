@@ -15,6 +15,7 @@ import type { TransactionNumberRequest } from '../../../firmware-sim/payment/gat
 import {
   GatewayClient,
   GatewayError,
+  type GatewayExchange,
   isPosCreditRequest,
   isPosTransaction,
 } from '../../../host/pos/gateway-client.js';
@@ -160,6 +161,40 @@ describe('GatewayClient (stand-in gateway) over real TLS on loopback, openssl ce
     expect(closed).toMatchObject({ status: 'closed', result: { approved: true, responseCode: '00' } });
     const other = await c.createCreditRequest('key-v2b', sale);
     expect(await c.cancelCreditRequest(other.transactionId)).toMatchObject({ status: 'cancelled' });
+  });
+});
+
+describe('GatewayClient exchanges (stand-in gateway)', () => {
+  it('onExchange reports each exchange as sent and read: body, key, status and answer; a refusal with its error; an untrusted gateway with none', async () => {
+    const seen: GatewayExchange[] = [];
+    const c = client({ onExchange: (e) => seen.push(e) });
+    const cr = await c.createCreditRequest('key-exchange', sale);
+    gateway.ready(cr.transactionId, {
+      encryptedPan: '9876543210987654',
+      expiry: '2812',
+      issuerCode: '2a11111',
+    });
+    await c.getCreditRequest(cr.transactionId, 10_000);
+    await c.createTransaction('key-exchange-404', { ...sale, userId: '99999' }).catch(() => undefined);
+    expect(seen.map((e) => [e.method, e.path, e.status])).toEqual([
+      ['POST', '/pos/v2/credit-requests', 201],
+      ['GET', `/pos/v2/credit-requests/${cr.transactionId}?waitMs=10000`, 200],
+      ['POST', '/pos/v1/transactions', 404],
+    ]);
+    expect(seen[0]).toMatchObject({ idempotencyKey: 'key-exchange', request: sale, response: cr });
+    expect(seen[1]!.request).toBeUndefined();
+    expect(seen[1]!.response).toMatchObject({ status: 'ready', encryptedPan: '9876543210987654' });
+    expect(seen[2]).toMatchObject({
+      response: { reason: 'unknown-user' },
+      error: expect.stringContaining('404'),
+    });
+    const untrusted: GatewayExchange[] = [];
+    await client({ ca: certs.otherCaCert, onExchange: (e) => untrusted.push(e) })
+      .createTransaction('key-exchange-tls', sale)
+      .catch(() => undefined);
+    expect(untrusted).toHaveLength(1);
+    expect(untrusted[0]).toMatchObject({ status: 0, error: expect.any(String) });
+    expect(untrusted[0]!.response).toBeUndefined();
   });
 });
 

@@ -80,6 +80,22 @@ type CallResult<T> =
 const isLaunch = (v: unknown): v is PaymentLaunch =>
   typeof v === 'object' && v !== null && 'mail' in v && 'mailbox' in v;
 
+/**
+ * The web-shop variant: the application opened from a shop's checkout link (`{ url }`, as a browser hands a
+ * link to an application). After step 2 the user id goes to that URL over HTTPS instead of Bluetooth.
+ */
+export interface CheckoutLaunch {
+  url: string;
+}
+
+const checkoutOf = (v: unknown): URL | undefined => {
+  const url = typeof v === 'object' && v !== null ? (v as { url?: unknown }).url : undefined;
+  if (typeof url !== 'string' || !URL.canParse(url)) return undefined;
+  const u = new URL(url);
+  // The user id leaves the phone only over TLS.
+  return u.protocol === 'https:' ? u : undefined;
+};
+
 export class PaymentApp implements PhoneApplication {
   readonly id = PAYMENT_APP_ID;
   readonly title = 'Pay';
@@ -145,6 +161,8 @@ export class PaymentApp implements PhoneApplication {
           ? verifyPaymentPassword(uim, { userId, password, now, validity: this.validityS })
           : undefined;
       if (vsw !== undefined && isOk(vsw)) {
+        const checkout = checkoutOf(ctx.launchData);
+        if (checkout) return this.sendToShop(run, checkout, userId, now);
         this.offerUserId(run, userId);
         return this.final(run, 'Authenticated', [
           'Present your phone to the terminal',
@@ -174,6 +192,31 @@ export class PaymentApp implements PhoneApplication {
       }
       return this.final(run, 'Pay', cardProblem(vsw, 'The card refused the password check'));
     }
+  }
+
+  /** The web-shop variant: the user id to the shop's checkout over the mobile network. */
+  private async sendToShop(run: Run, checkout: URL, userId: string, now: number): Promise<void> {
+    const { ctx } = run;
+    const valid = `Valid until ${formatTime((now + this.validityS) * 1000)}`;
+    ctx.show({ title: 'Pay', lines: [`Sending your user id to ${checkout.hostname}...`] });
+    let problem: string;
+    if (!ctx.https) problem = 'No mobile data';
+    else {
+      try {
+        const r = await ctx.within(this.answerTimeoutMs, ctx.https.postJson(checkout.href, { userId }));
+        if (r.status >= 200 && r.status < 300)
+          return this.final(run, 'Authenticated', [
+            `User id sent to ${checkout.hostname}`,
+            `User id ${userId}`,
+            valid,
+          ]);
+        const error = (r.json as { error?: unknown } | null)?.error;
+        problem = `The shop answered: ${typeof error === 'string' ? error : `HTTP ${r.status}`}`;
+      } catch (err) {
+        problem = `Cannot reach the shop (${describeError(err)})`;
+      }
+    }
+    return this.final(run, 'Not sent', [problem, `User id ${userId}`, valid]);
   }
 
   private offerUserId(run: Run, userId: string | undefined): void {
@@ -387,6 +430,12 @@ export class PaymentApp implements PhoneApplication {
       return this.final(run, 'Not confirmed', [reasonText(r.reason), `The gateway answered: ${r.error}`]);
     }
     const status = typeof r.json?.status === 'string' ? r.json.status : undefined;
+    // The password was right but the gateway's card check ended it ([0157]): the user must not read "confirmed".
+    if (status === 'rejected')
+      return this.final(run, 'Not confirmed', [
+        reasonText((r.json as { reason?: unknown }).reason),
+        'The payment was not made.',
+      ]);
     return this.final(run, 'Payment confirmed', [
       'Your reply was accepted',
       `Total: ${formatAmount(c.total, c.currency)}`,

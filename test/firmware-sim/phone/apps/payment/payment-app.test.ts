@@ -512,6 +512,61 @@ describe.skipIf(!hasOpenssl)(
       await waitTitle(r, 'Not confirmed');
       expect(screen(r).lines).toEqual(['Wrong password', 'The gateway answered: wrong password']);
     });
+
+    it('web-shop variant: opened with a checkout link, the application posts the user id to the shop over HTTPS after the UIM check, not on BLE (stand-in shop on the stand-in gateway listener)', async () => {
+      const r = await rig();
+      const url = `https://${HOST}/checkout/v1/user-id`;
+      r.handset.launch('seed001-payment', { url });
+      await settle();
+      r.handset.choose(0);
+      await settle();
+      await type(r, '00001');
+      await type(r, 'ABCDEF');
+      await waitTitle(r, 'Authenticated');
+      expect(screen(r).lines.slice(0, 2)).toEqual([`User id sent to ${HOST}`, 'User id 00001']);
+      expect(r.gw.requests.at(-1)).toMatchObject({
+        method: 'POST',
+        path: '/checkout/v1/user-id',
+        body: { userId: '00001' },
+      });
+      expect(r.ble.userIds).toEqual([]);
+    });
+
+    it('web-shop variant: a shop with no open checkout (409) is shown, and a link that is not https is never used (stand-in shop)', async () => {
+      const r = await rig();
+      r.gw.checkoutAnswer = { status: 409, body: { error: 'no checkout is open at this shop' } };
+      r.handset.launch('seed001-payment', { url: `https://${HOST}/checkout/v1/user-id` });
+      await settle();
+      r.handset.choose(0);
+      await settle();
+      await type(r, '00001');
+      await type(r, 'ABCDEF');
+      await waitTitle(r, 'Not sent');
+      expect(screen(r).lines[0]).toBe('The shop answered: no checkout is open at this shop');
+      const before = r.gw.requests.length;
+      r.handset.press('ok');
+      await settle();
+      r.handset.launch('seed001-payment', { url: `http://${HOST}/checkout/v1/user-id` });
+      await settle();
+      r.handset.choose(0);
+      await settle();
+      await type(r, '00001');
+      await type(r, 'ABCDEF');
+      await waitTitle(r, 'Authenticated');
+      expect(screen(r).lines[0]).toBe('Present your phone to the terminal');
+      expect(r.gw.requests.length).toBe(before);
+    });
+
+    it('embodiment 2: a right password whose reply the gateway answers rejected (card expired) shows Not confirmed, never Payment confirmed (stand-in gateway; regression)', async () => {
+      const r = await rig();
+      r.gw.replyRejection = 'declined-expired-card';
+      await pushMail(r, confirmation('E3'));
+      await waitTitle(r, 'Confirm payment');
+      await press(r, 'soft-left');
+      await type(r, 'ABCDEF');
+      await waitTitle(r, 'Not confirmed');
+      expect(screen(r).lines).toEqual(['Declined: the card has expired', 'The payment was not made.']);
+    });
   },
 );
 

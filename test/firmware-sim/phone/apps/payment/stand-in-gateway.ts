@@ -185,6 +185,10 @@ export class StandInGateway {
   methodReason: AbortReason | undefined;
   /** The password embodiment 2 replies must carry (user 00001's). */
   replyPassword = 'ABCDEF';
+  /** The web-shop variant: what the stand-in shop's checkout (`POST /checkout/v1/user-id`) answers. */
+  checkoutAnswer: { status: number; body: unknown } = { status: 202, body: { status: 'accepted' } };
+  /** A right reply is answered `{status: 'rejected', reason}` (the gateway's card check) instead of accepted. */
+  replyRejection: AbortReason | undefined;
   private server: https.Server | undefined;
   private readonly hanging: ServerResponse[] = [];
 
@@ -246,11 +250,15 @@ export class StandInGateway {
     auth: string | undefined,
     res: ServerResponse,
   ): void {
+    if (method === 'POST' && p === '/checkout/v1/user-id')
+      return this.send(res, this.checkoutAnswer.status, this.checkoutAnswer.body);
     const mailbox = `/mail/v1/mailboxes/${DEVICE_ID}/messages`;
     if (method === 'GET' && p === mailbox) return this.send(res, 200, { messages: this.mails });
     const reply = new RegExp(`^${mailbox}/([^/]+)/reply$`).exec(p);
     if (method === 'POST' && reply) {
       const ok = (body as { password?: unknown })?.password === this.replyPassword;
+      if (ok && this.replyRejection)
+        return this.send(res, 200, { status: 'rejected', reason: this.replyRejection });
       return ok
         ? this.send(res, 200, { status: 'ready' })
         : this.send(res, 403, { error: 'wrong password', reason: 'wrong-password' });
