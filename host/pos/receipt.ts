@@ -68,7 +68,9 @@ function centre(text: string): string {
 export function renderReceipt(r: ReceiptData): string {
   const out: string[] = [];
   const rule = '-'.repeat(RECEIPT_WIDTH);
-  out.push(centre(r.shopName), centre(`Merchant ${r.merchantCode}`), rule);
+  const merchantLine = `Merchant ${r.merchantCode}`;
+  // A shop without a name of its own is named by its merchant code: once is enough.
+  out.push(...(r.shopName === merchantLine ? [] : [centre(r.shopName)]), centre(merchantLine), rule);
   out.push(row(`Sale ${r.saleId}`, `Terminal ${r.terminalId}`), r.at, rule);
   let tax = 0;
   for (const l of r.lines) {

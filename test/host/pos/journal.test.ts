@@ -231,5 +231,20 @@ describe('receipt', () => {
     expect(text).toMatch(/Transaction +TX00000001/);
     expect(text).toMatch(/Card ref +\*{12}5653/);
     expect(text).not.toContain('8625963631625653');
+    expect(text).toMatch(/Shop A/);
+    // A shop named by its merchant code alone prints that line once.
+    const unnamed = renderReceipt({
+      shopName: 'Merchant 1111111111',
+      merchantCode: '1111111111',
+      terminalId: 'POS11',
+      saleId: 'POS11-000002',
+      at: '2026-01-01T10:00:00.000Z',
+      lines: [{ goods: 'Green tea', quantity: 1, unitPrice: 150, tax: 12 }],
+      currency: 'JPY',
+      total: 162,
+      embodiment: 1,
+      outcome: 'aborted',
+    });
+    expect(unnamed.match(/Merchant 1111111111/g)).toHaveLength(1);
   });
 });
