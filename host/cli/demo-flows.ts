@@ -8,7 +8,7 @@ import { createWriteStream, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../devices/project-root.js';
 import { loadScenario, runScenario, type StepResult } from '../bench/scenario.js';
-import { benchRuntimeDir } from '../bench/registry.js';
+import { benchRuntimeDir, runtimeRoot } from '../bench/registry.js';
 
 export interface FlowOutcome {
   scenario: string;
@@ -81,6 +81,27 @@ async function runFlow(file: string, onStep: (r: StepResult, total: number) => v
 
 const pad = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s.padEnd(n));
 
+/** "sale X: completed, transaction 100001, method L, approval K5N9VZ" → "completed L K5N9VZ". */
+function saleSummary(detail: string): string {
+  const outcome = /: (\w+)/.exec(detail)?.[1] ?? '?';
+  const reason = /reason ([\w-]+)/.exec(detail)?.[1];
+  const method = /method (\w+)/.exec(detail)?.[1];
+  const approval = /approval (\w+)/.exec(detail)?.[1];
+  return [outcome, reason, method, approval].filter(Boolean).join(' ');
+}
+
+/** The reconcile detail in a few words. */
+function reconcileSummary(detail: string | undefined): string {
+  if (!detail) return '-';
+  const completed = Number(/(\d+) completed/.exec(detail)?.[1] ?? 0);
+  const aborted = Number(/(\d+) aborted/.exec(detail)?.[1] ?? 0);
+  const parts = [
+    ...(completed ? [`${completed} completed exactly once`] : []),
+    ...(aborted ? [`${aborted} aborted, no charge`] : []),
+  ];
+  return `${parts.length ? parts.join(', ') : 'no payment reached the gateway'}; agree`;
+}
+
 /** Runs the flows; prints progress and a summary; returns the outcomes. */
 export async function runFlowDemo(o: { json: boolean; filter?: string }): Promise<FlowOutcome[]> {
   const files = flowScenarioFiles(o.filter);
@@ -99,13 +120,19 @@ export async function runFlowDemo(o: { json: boolean; filter?: string }): Promis
       );
   }
   if (!o.json && outcomes.length) {
-    console.log(`\n  ${pad('scenario', 34)} ${pad('result', 6)} ${pad('POS ended with', 52)} reconciliation`);
+    console.log(
+      `\n  ${pad('scenario', 34)} ${pad('result', 6)} ${pad('POS ended with', 36)} journals (POS, gateway, issuers)`,
+    );
     for (const x of outcomes) {
-      const sale = (x.sale ?? '-').replace(/^sale \S+: /, '');
-      const rec = x.reconcile ? x.reconcile.replace(/; POS, gateway and issuers agree$/, ', all agree') : '-';
-      console.log(`  ${pad(x.scenario, 34)} ${pad(x.passed ? 'ok' : 'FAIL', 6)} ${pad(sale, 52)} ${rec}`);
+      const sale = x.sale ? saleSummary(x.sale) : '-';
+      console.log(
+        `  ${pad(x.scenario, 34)} ${pad(x.passed ? 'ok' : 'FAIL', 6)} ${pad(sale, 36)} ${reconcileSummary(x.reconcile)}`,
+      );
     }
-    console.log(`\n  transcripts and captures: ${path.dirname(outcomes[0]!.captures)}/…/captures/`);
+    const pid = path.basename(path.dirname(outcomes[0]!.captures)).replace(/^.*-/, '');
+    console.log(
+      `\n  transcripts and captures: ${path.join(runtimeRoot(), 'benches', `<scenario>-${pid}`, 'captures')}`,
+    );
   }
   return outcomes;
 }
