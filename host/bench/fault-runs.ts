@@ -25,6 +25,11 @@ export interface FaultRunOptions {
   /** The fault is injected before this step (after steps 0 … index-1); steps.length: after the last. */
   step: number;
   /**
+   * Inject the fault the moment the POS journals this step (`authorization-sent`, `transaction-number`…:
+   * the names of docs/POS.md) instead of before step `step`; steps from `step` on are tolerant.
+   */
+  atPosStep?: string;
+  /**
    * Virtual (bench clock) milliseconds between the cut and the repair. The default (20 s) outlasts the
    * Bluetooth supervision timeout, so an out-of-range link really drops.
    */
@@ -40,8 +45,8 @@ export interface FaultRunOptions {
   onTranscript?(line: Record<string, unknown>): void;
 }
 
-/** What a clerk had to do after the fault to get the sale to end. */
-export type ClerkAction = 'none' | 'cancel' | 'restart';
+/** What a clerk did after the fault to get the sale to end: cancel it, restart the POS (it resumes). */
+export type ClerkAction = 'cancel' | 'restart';
 
 export interface FaultRunResult {
   scenario: string;
@@ -52,7 +57,8 @@ export interface FaultRunResult {
   /** Steps that failed after the fault (recorded, not fatal). */
   failedSteps: StepResult[];
   steps: StepResult[];
-  clerk: ClerkAction;
+  /** In order; empty when the sale ended by itself. */
+  clerk: ClerkAction[];
   /** How each POS sale ended (unknown: still open at the end). */
   sales: { saleId: string; outcome: string; reason?: string }[];
   reconciliation: Reconciliation;
@@ -61,14 +67,18 @@ export interface FaultRunResult {
   problems: string[];
 }
 
-/** The fault kinds this scenario's bench can suffer (a phone without BLE cannot leave its range...). */
+/** The fault kinds that can touch this scenario (a phone nobody reads over BLE has no range to leave). */
 export function applicableFaults(scenario: Scenario): FaultKind[] {
   const kinds = new Set(scenario.bench.roles.map((r) => r.transportText.split(/[/?]/)[0]));
   const phone = scenario.bench.roles.find((r) => r.transportText.startsWith('emu:phone/'));
   const out: FaultKind[] = [];
   if (kinds.has('emu:gateway')) out.push('gateway');
   if (kinds.has('emu:credit')) out.push('credit');
-  if (phone && /[?&]ble=on\b/.test(phone.transportText)) out.push('ble');
+  // Bluetooth matters only where something reads the phone over it (a mobile terminal, the POS, a PhoneLink).
+  const overBle = Object.values(scenario.drivers).some(
+    (d) => d.kind === 'phoneLink' || (d.kind === 'pos' && !('typed' in d.userId)),
+  );
+  if (phone && overBle && /[?&]ble=on\b/.test(phone.transportText)) out.push('ble');
   if (phone) out.push('data-link');
   return out;
 }
@@ -151,32 +161,27 @@ async function settled(
 }
 
 /**
- * Brings every POS sale to its end as a clerk would: wait; a sale still open is cancelled (the customer
- * gave up); one still open after that is the POS stuck, so it is restarted and resumes from its journal.
+ * Brings every POS sale to its end as a clerk would: wait; a sale whose authorization went unanswered
+ * (outcome `unknown`) or a POS still stuck after a cancel is restarted, and resumes from its journal with
+ * the same keys and STAN; a sale still waiting (for a user id, a phone that will not answer) is cancelled.
  */
 async function settleSales(
   held: HeldPos,
   settleMs: number,
-): Promise<{
-  clerk: ClerkAction;
-  sales: FaultRunResult['sales'];
-}> {
-  let clerk: ClerkAction = 'none';
+): Promise<{ clerk: ClerkAction[]; sales: FaultRunResult['sales'] }> {
+  const clerk: ClerkAction[] = [];
   let r = await settled(held, settleMs);
-  if (r.some((s) => !s.result)) {
-    clerk = 'cancel';
-    for (const s of r) if (!s.result) held.app.cancel(s.saleId);
-    r = await settled(held, settleMs);
-  }
-  if (r.some((s) => !s.result)) {
-    clerk = 'restart';
-    await held.restart();
-    r = await settled(held, settleMs);
-    // A restarted POS that resumed with the sale's state still open once more gets the clerk's cancel.
-    if (r.some((s) => !s.result)) {
-      for (const s of r) if (!s.result) held.app.cancel(s.saleId);
-      r = await settled(held, settleMs);
+  const open = (): typeof r => r.filter((s) => !s.result || s.result.outcome === 'unknown');
+  for (let round = 0; round < 4 && open().length; round++) {
+    const waiting = r.filter((s) => !s.result);
+    if (waiting.length && !clerk.includes('cancel')) {
+      clerk.push('cancel');
+      for (const s of waiting) held.app.cancel(s.saleId);
+    } else {
+      clerk.push('restart');
+      await held.restart();
     }
+    r = await settled(held, settleMs);
   }
   return {
     clerk,
@@ -203,17 +208,31 @@ export async function runFault(scenario: Scenario, o: FaultRunOptions): Promise<
   void _captureDir;
   const own: Scenario = {
     ...scenario,
-    bench: { ...bench, name: `${scenario.bench.name}-${o.fault}-${o.step}` },
+    bench: {
+      ...bench,
+      name: `${scenario.bench.name}-${o.fault}-${o.step}${o.atPosStep ? `-${o.atPosStep}` : ''}`,
+    },
   };
   const dir = benchRuntimeDir(own.bench.name);
   rmSync(dir, { recursive: true, force: true });
+  let running: ScenarioContext | undefined;
+  let injected: Promise<void> | undefined;
+  const atPosStep = o.atPosStep === undefined ? undefined : `pos-${o.atPosStep}`;
   const run = await runScenario(own, {
     tolerant: { from: o.step, timeoutMs: o.stepTimeoutMs ?? 3000 },
     beforeStep: async (index, ctx) => {
-      if (index === o.step) await inject(ctx);
+      running = ctx;
+      if (index === o.step && !atPosStep) await inject(ctx);
+    },
+    onTranscript: (line) => {
+      if (atPosStep && !injected && running && line['type'] === atPosStep) injected = inject(running);
+      o.onTranscript?.(line);
     },
     afterSteps: async (ctx) => {
-      if (o.step === n) await inject(ctx);
+      if (atPosStep) {
+        if (!injected) throw new Error(`fault run: the POS never journaled ${o.atPosStep}`);
+        await injected;
+      } else if (o.step === n) await inject(ctx);
       const pos = [...ctx.pos.values()];
       if (pos.length !== 1) throw new Error(`fault run: the scenario needs exactly one pos driver`);
       const held = pos[0]!;
@@ -221,7 +240,6 @@ export async function runFault(scenario: Scenario, o: FaultRunOptions): Promise<
       reconciliation = held.reconcile();
     },
     ...(o.onStep ? { onStep: o.onStep } : {}),
-    ...(o.onTranscript ? { onTranscript: o.onTranscript } : {}),
   }).finally(() => {
     if (!o.keepFiles) rmSync(dir, { recursive: true, force: true });
   });
@@ -233,7 +251,9 @@ export async function runFault(scenario: Scenario, o: FaultRunOptions): Promise<
       problems.push(`step ${s.index} (${s.kind}) failed before the fault: ${s.detail}`);
   if (run.steps.length < Math.min(o.step, n))
     problems.push(`the run stopped at step ${run.steps.length}, before the fault`);
-  for (const s of sales) if (s.outcome === 'open') problems.push(`sale ${s.saleId} never ended`);
+  for (const s of sales)
+    if (s.outcome === 'open' || s.outcome === 'unknown')
+      problems.push(`sale ${s.saleId} never ended (${s.outcome}) after ${clerk.join(', ')}`);
   if (!rec.payments.length && !sales.every((s) => s.outcome === 'aborted'))
     problems.push('no payment reached the gateway, yet a sale did not end aborted');
   for (const p of rec.payments)
@@ -243,7 +263,8 @@ export async function runFault(scenario: Scenario, o: FaultRunOptions): Promise<
     : rec.payments.some((p) => p.verdict === 'completed')
       ? 'completed'
       : 'aborted';
-  const before = o.step < n ? Object.keys(scenario.steps[o.step]!)[0]! : 'end';
+  const before =
+    (o.step < n ? Object.keys(scenario.steps[o.step]!)[0]! : 'end') + (o.atPosStep ? ` @${o.atPosStep}` : '');
   return {
     scenario: scenario.name,
     fault: o.fault,
