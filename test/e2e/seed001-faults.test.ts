@@ -6,7 +6,7 @@
  * step of the happy-path scenario where the sale's state changes. Every run must end with the payment
  * completed exactly once or aborted with no charge, POS, gateway and issuer journals agreeing.
  *
- * The full matrix (every step index) takes about 5 minutes; CI runs the steps where state changes. Set
+ * The full matrix (every step index) takes about 7 minutes; CI runs the steps where state changes. Set
  * BENCHTWIN_FAULTS_FULL=1 to run every index.
  */
 import path from 'node:path';
