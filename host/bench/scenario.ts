@@ -370,6 +370,24 @@ export interface RunOptions {
   onStep?(result: StepResult, total: number): void;
   /** Each bench and driver event, as one transcript line. */
   onTranscript?(line: Record<string, unknown>): void;
+  /** Called before step `index` runs, with the bench and drivers running: fault runs inject here. */
+  beforeStep?(index: number, ctx: ScenarioContext): Promise<void>;
+  /** Called after the last step (run or stopped), before the bench closes: fault runs reconcile here. */
+  afterSteps?(ctx: ScenarioContext): Promise<void>;
+  /**
+   * From step `from` on, a failing step is recorded and the run goes on (a fault may have changed what the
+   * user sees); each step's `timeoutMs` is cut to `timeoutMs` so that a wait for a screen that will not come
+   * costs little. `passed` still requires every step to hold.
+   */
+  tolerant?: { from: number; timeoutMs?: number };
+}
+
+/** What the hooks of RunOptions see of a running scenario. */
+export interface ScenarioContext {
+  bench: RunningBench;
+  pos: ReadonlyMap<string, HeldPos>;
+  /** The results so far. */
+  steps: readonly StepResult[];
 }
 
 interface DriverEvent {
@@ -531,8 +549,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       scanner.decodeData = true;
       scanner.dataEventEnabled = true;
     }
+    const ctx: ScenarioContext = { bench, pos: posDrivers, steps: results };
     for (const [index, step] of scenario.steps.entries()) {
-      const [kind, body] = Object.entries(step)[0] as [string, Record<string, unknown>];
+      await options.beforeStep?.(index, ctx);
+      const tolerant = options.tolerant !== undefined && index >= options.tolerant.from;
+      const [kind, stepBody] = Object.entries(step)[0] as [string, Record<string, unknown>];
+      const cap = options.tolerant?.timeoutMs;
+      const body =
+        tolerant && cap !== undefined && typeof stepBody['timeoutMs'] === 'number'
+          ? { ...stepBody, timeoutMs: Math.min(stepBody['timeoutMs'], cap) }
+          : stepBody;
       const started = Date.now();
       let ok = false;
       let detail: string;
@@ -552,8 +578,9 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       const result = { index, kind, ok, detail, ms: Date.now() - started };
       results.push(result);
       options.onStep?.(result, scenario.steps.length);
-      if (!ok) break;
+      if (!ok && !tolerant) break;
     }
+    await options.afterSteps?.(ctx);
   } finally {
     for (const d of drivers.values()) await d.scanner.close().catch(() => undefined);
     for (const d of irDrivers.values()) await d.driver.close().catch(() => undefined);
