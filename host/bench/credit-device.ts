@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Clock } from '../../firmware-sim/clock.js';
 import { projectRoot } from '../../devices/project-root.js';
 import { CreditServer } from '../../services/credit/credit-server.js';
+import { TcpCapture } from '../../devices/capture/tcp-pcap.js';
 import type { BenchServices } from './bench-services.js';
 import type { DeviceSummary } from './device.js';
 import { checkOptions } from './port-actions.js';
@@ -60,6 +61,7 @@ export async function createCreditService(o: CreditServiceOptions): Promise<Cred
 
 export class CreditServiceDevice extends ServiceDevice<CreditServer> {
   readonly kind = 'credit';
+  private tcpCapture: TcpCapture | undefined;
 
   constructor(
     private readonly o: CreditServiceOptions,
@@ -86,19 +88,26 @@ export class CreditServiceDevice extends ServiceDevice<CreditServer> {
       cardholders: this.cardholdersFile,
       port,
       epochAtClockZero: this.o.services.epochAtClockZero,
-      // A restart appends to the same capture file's conversation list: one file per start.
-      ...(this.o.captureFile
-        ? {
-            capture:
-              this.starts === 0
-                ? this.o.captureFile
-                : this.o.captureFile.replace(/\.pcapng$/, `-${this.starts}.pcapng`),
-          }
-        : {}),
+      // One capture across restarts: the conversations before and after a kill are in one file.
+      ...(this.capture() ? { capture: this.capture()! } : {}),
       log: (line) => this.events.emit('log', { line }),
     });
     this.o.services.register(this.hostName, bound);
     return { service: server, port: bound };
+  }
+
+  private capture(): TcpCapture | undefined {
+    if (!this.o.captureFile) return undefined;
+    this.tcpCapture ??= new TcpCapture(this.o.captureFile, {
+      now: () => this.o.services.epochAtClockZero + this.clock.now(),
+      description: `ISO 8583 conversations of issuer ${this.o.issuerCode}`,
+    });
+    return this.tcpCapture;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    this.tcpCapture?.close();
   }
 
   /** The issuer's journal (authorizations, reversals), read from its database; empty while it is down. */
