@@ -5,6 +5,7 @@
  * concatenation element. The WSP Push carrying the Service Indication comes from firmware-sim/phone/sms.
  */
 import { once } from 'node:events';
+import type { Socket } from 'node:net';
 import smpp from 'smpp';
 import type { Pdu, Session } from 'smpp';
 import { SystemClock, type Clock } from '../../firmware-sim/clock.js';
@@ -136,6 +137,10 @@ export class SmppPushSender implements PushSender {
       forget();
       session.destroy();
     });
+    // submit_sm PDUs of concurrent pushes go out back to back: Nagle would hold them for the peer's ACK.
+    (session.socket as Socket).setNoDelay(true);
+    // call() listens for 'close' once per PDU awaiting its response; many pushes may be in flight.
+    session.setMaxListeners(0);
     await Promise.race([
       once(session, 'connect'),
       once(session, 'error').then(([e]) => Promise.reject(e instanceof Error ? e : new Error(String(e)))),
