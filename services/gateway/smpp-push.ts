@@ -5,7 +5,6 @@
  * concatenation element. The WSP Push carrying the Service Indication comes from firmware-sim/phone/sms.
  */
 import { once } from 'node:events';
-import type { Socket } from 'node:net';
 import smpp from 'smpp';
 import type { Pdu, Session } from 'smpp';
 import { SystemClock, type Clock } from '../../firmware-sim/clock.js';
@@ -137,10 +136,6 @@ export class SmppPushSender implements PushSender {
       forget();
       session.destroy();
     });
-    // submit_sm PDUs of concurrent pushes go out back to back: Nagle would hold them for the peer's ACK.
-    (session.socket as Socket).setNoDelay(true);
-    // call() listens for 'close' once per PDU awaiting its response; many pushes may be in flight.
-    session.setMaxListeners(0);
     // call() listens for 'close' once per PDU awaiting its response; many pushes may be in flight.
     session.setMaxListeners(0);
     await Promise.race([

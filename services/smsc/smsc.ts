@@ -143,8 +143,6 @@ export class Smsc implements MoReceiver {
     if (this.closed) return void socket.destroy();
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
-    // Each PDU is one write: without this, Nagle holds a response behind an unacknowledged one.
-    socket.setNoDelay(true);
     // Real I/O: a self-advancing virtual clock holds its jumps while SMPP traffic flows.
     socket.on('data', () => this.o.clock.touch());
     const framed = frameSocket(socket);
