@@ -112,7 +112,10 @@ const ms = (v: number): string => `${v.toFixed(1)} ms`;
 const pct = (part: number, whole: number): string => `${((100 * part) / whole).toFixed(0).padStart(3)} %`;
 
 function breakdown(r: Run): string {
-  const lines = ['  per payment, mean of each phase (share of the mean latency):'];
+  const lines = [
+    `${r.phones} phone(s): where the time goes`,
+    '  per payment, mean of each phase (share of the mean latency):',
+  ];
   const mean = r.latencies.reduce((a, b) => a + b, 0) / r.latencies.length;
   for (const p of PHASES) {
     const m = r.times.reduce((a, t) => a + (t[p.to] - t[p.from]), 0) / r.times.length;

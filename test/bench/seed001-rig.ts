@@ -130,7 +130,19 @@ function laneUser(base: CardProfile, i: number): LaneUser {
   };
 }
 
-type Waiter = { title: string; resolve: () => void };
+type Waiter = { title: string; resolve: () => void; reject: (e: Error) => void };
+
+/** Screens that end a payment unpaid: the lane records them as failures. */
+const FAILURE_SCREENS = new Set([
+  'Payment aborted',
+  'Authenticate again',
+  'Not authenticated',
+  'Password blocked',
+]);
+/** A payment not finished within this much real time is a failure (the bench must never hang). */
+const PAYMENT_WALL_LIMIT_MS = 120_000;
+
+class PaymentFailed extends Error {}
 
 /** One phone and its POS terminal; payments run one after another. */
 export class Lane {
@@ -151,7 +163,12 @@ export class Lane {
         if (this.current) this.current.mailAccepted = performance.now();
       }
       if (e.type !== 'screen') return;
-      const title = e.screen?.title;
+      const title = e.screen?.title ?? '';
+      if (FAILURE_SCREENS.has(title)) {
+        const why = new PaymentFailed(`${title}: ${(e.screen?.lines ?? []).join(' / ')}`);
+        for (const w of this.waiters.splice(0)) w.reject(why);
+        return;
+      }
       for (const w of [...this.waiters]) {
         if (w.title === title) {
           this.waiters = this.waiters.filter((x) => x !== w);
@@ -168,16 +185,49 @@ export class Lane {
 
   private screen(title: string): Promise<void> {
     if (this.handset.screenJson().title === title) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ title, resolve }));
+    return new Promise((resolve, reject) => this.waiters.push({ title, resolve, reject }));
   }
 
   /** One complete embodiment-1 payment; true when the POS and the phone both saw it completed. */
   async pay(): Promise<boolean> {
     const t: Partial<PaymentTimes> = { start: performance.now() };
     this.current = t;
+    let sale: { saleId: string; done: Promise<SaleResult> } | undefined;
+    const limit = setTimeout(() => {
+      const why = new PaymentFailed(`no end within ${PAYMENT_WALL_LIMIT_MS} ms of real time`);
+      for (const w of this.waiters.splice(0)) w.reject(why);
+    }, PAYMENT_WALL_LIMIT_MS);
+    try {
+      const phoneDone = this.phoneSide(t, () => {
+        sale = this.pos.startSale({ items: ITEMS, currency: 'JPY', embodiment: 1 });
+        sale.done.catch(() => undefined);
+      });
+      await phoneDone;
+      const result = await sale!.done;
+      t.end = performance.now();
+      if (result.outcome !== 'completed')
+        throw new PaymentFailed(`POS: ${result.outcome} ${result.reason ?? ''}`);
+      this.times.push(t as PaymentTimes);
+      return true;
+    } catch (err) {
+      this.failures.push(err instanceof Error ? err.message : String(err));
+      if (sale) {
+        this.pos.cancel(sale.saleId);
+        await sale.done.catch(() => undefined);
+      }
+      return false;
+    } finally {
+      clearTimeout(limit);
+      this.waiters = [];
+      this.current = undefined;
+      this.handset.press('end'); // back to the menu, whatever the screen
+    }
+  }
+
+  /** The user at the phone: step 2, then agree and pick lump sum when the payment request comes. */
+  private async phoneSide(t: Partial<PaymentTimes>, startSale: () => void): Promise<void> {
     const h = this.handset;
     const { userId, password } = this.user.gateway;
-    // Step 2: the user authenticates on the card from the menu.
     const cards = this.screen('Please select a credit card');
     h.launch('seed001-payment');
     await cards;
@@ -193,10 +243,10 @@ export class Lane {
     h.press('ok');
     await authenticated;
     t.authenticated = performance.now();
-    // Steps 3-4: the user id reaches the POS (typed), the sale starts.
+    // Steps 3-4: the user id reaches the POS (typed by the clerk), the sale starts.
     const details = this.screen('Payment details');
     this.source.enter(userId);
-    const sale = this.pos.startSale({ items: ITEMS, currency: 'JPY', embodiment: 1 });
+    startSale();
     // Steps 5-12 on the phone: the push launches the app; the user agrees and picks lump sum.
     await details;
     t.details = performance.now();
@@ -206,19 +256,8 @@ export class Lane {
     t.methods = performance.now();
     const completed = this.screen('Payment completed');
     h.choose(0);
-    const result: SaleResult = await sale.done;
-    t.end = performance.now();
     await completed;
     t.phoneCompleted ??= performance.now();
-    // The phone's answer came before the POS's long poll saw it; take the screen's time if it came first.
-    this.current = undefined;
-    h.press('ok'); // Close: back to the menu
-    if (result.outcome !== 'completed') {
-      this.failures.push(`${result.saleId}: ${result.outcome} ${result.reason ?? ''}`);
-      return false;
-    }
-    this.times.push(t as PaymentTimes);
-    return true;
   }
 
   /** Marks the phone's completion screen time (set by the rig's screen listener). */
