@@ -45,6 +45,8 @@ export interface HttpsClientOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** Idle kept-alive connections per host; a phone talks to one gateway. */
+const MAX_FREE_SOCKETS = 2;
 
 export interface HostAddress {
   address: string;
@@ -111,6 +113,13 @@ export class NodeHttpsClient implements HttpsClient {
   private dataLinkUp = true;
   /** Requests under way, each with what turns it into one whose packets go nowhere. */
   private readonly inFlight = new Set<() => void>();
+  /**
+   * Keeps the TLS connection to a host open between requests, as a phone's browser stack does: the
+   * gateway's steps are a handful of requests in a row, each a full handshake otherwise. A connection is
+   * reused only for the same host, port and TLS options (trust store, server name, client certificate).
+   */
+  private readonly agent = new https.Agent({ keepAlive: true, maxFreeSockets: MAX_FREE_SOCKETS });
+  private readonly keyLogged = new WeakSet<object>();
 
   constructor(private readonly options: HttpsClientOptions) {
     this.ca = [...options.trustedCas];
@@ -133,14 +142,34 @@ export class NodeHttpsClient implements HttpsClient {
    */
   setDataLink(up: boolean): void {
     this.dataLinkUp = up;
-    if (!up) for (const blackhole of this.inFlight) blackhole();
+    if (!up) {
+      for (const blackhole of this.inFlight) blackhole();
+      // A lost bearer takes the kept-alive connections with it.
+      this.agent.destroy();
+    }
+  }
+
+  /** Closes the kept-alive connections (they never keep a process alive: the agent unrefs them). */
+  close(): void {
+    this.agent.destroy();
   }
 
   get dataLink(): boolean {
     return this.dataLinkUp;
   }
 
-  request(req: HttpsRequest): Promise<HttpsResponse> {
+  async request(req: HttpsRequest): Promise<HttpsResponse> {
+    try {
+      return await this.send(req);
+    } catch (err) {
+      // A kept-alive connection the server closed as it was reused: the request never reached the
+      // server's application, so it goes again on a new connection (once).
+      if (err instanceof StaleConnectionError) return this.send(req, true);
+      throw err;
+    }
+  }
+
+  private send(req: HttpsRequest, fresh = false): Promise<HttpsResponse> {
     let url: URL;
     try {
       url = new URL(req.url);
@@ -177,12 +206,16 @@ export class NodeHttpsClient implements HttpsClient {
     }
     return new Promise<HttpsResponse>((resolve, reject) => {
       let settled = false;
+      let answered = false;
       const fail = (err: unknown): void => {
         if (settled) return;
         settled = true;
         clearTimeout(deadline);
         this.inFlight.delete(blackhole);
-        reject(classifyError(err, req.url));
+        const code = (err as { code?: unknown } | null)?.code;
+        if (request.reusedSocket && !answered && !fresh && (code === 'ECONNRESET' || code === 'EPIPE'))
+          reject(new StaleConnectionError());
+        else reject(classifyError(err, req.url));
       };
       // The link went down: whatever the socket does now never reaches the application; the deadline ends it.
       const blackhole = (): void => {
@@ -199,7 +232,7 @@ export class NodeHttpsClient implements HttpsClient {
           // An empty list replaces the system store too: `ca` is the whole trust store.
           ca: this.ca,
           rejectUnauthorized: true,
-          agent: false,
+          agent: fresh ? false : this.agent,
           lookup: this.lookup(),
           ...(mapped?.port !== undefined ? { port: mapped.port, servername: url.hostname } : {}),
           ...(this.options.clientCertificate
@@ -207,6 +240,7 @@ export class NodeHttpsClient implements HttpsClient {
             : {}),
         },
         (res) => {
+          answered = true;
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {
@@ -246,7 +280,13 @@ export class NodeHttpsClient implements HttpsClient {
       }, timeoutMs);
       this.inFlight.add(blackhole);
       const keyLog = this.options.keyLog;
-      if (keyLog) request.on('socket', (socket) => keyLog.attachSocket(socket as TLSSocket));
+      if (keyLog) {
+        request.on('socket', (socket) => {
+          if (this.keyLogged.has(socket)) return;
+          this.keyLogged.add(socket);
+          keyLog.attachSocket(socket as TLSSocket);
+        });
+      }
       request.on('error', fail);
       request.end(body);
     });
@@ -299,6 +339,9 @@ export class NodeHttpsClient implements HttpsClient {
     };
   }
 }
+
+/** A reused connection failed before any answer (internal: the request is sent again). */
+class StaleConnectionError extends Error {}
 
 function parseJson<T>(url: string, res: HttpsResponse): JsonResponse<T> {
   const text = Buffer.from(res.body).toString('utf8');

@@ -101,6 +101,12 @@ export class GatewayClient {
   private readonly timeoutMs: number;
   private readonly retry: { attempts: number; delayMs: number };
   private readonly maxResponse: number;
+  /**
+   * One kept-alive TLS connection (or a few, for long polls beside other calls) to the gateway instead of a
+   * handshake per call. A call that fails on a connection the gateway had closed is a transient `network`
+   * error and is repeated (same Idempotency-Key), like any other.
+   */
+  private readonly agent = new https.Agent({ keepAlive: true, maxFreeSockets: 4 });
 
   constructor(private readonly options: GatewayClientOptions) {
     this.base = new URL(options.baseUrl);
@@ -109,6 +115,11 @@ export class GatewayClient {
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.retry = options.retry ?? { attempts: 2, delayMs: 500 };
     this.maxResponse = options.maxResponseBytes ?? 1 << 20;
+  }
+
+  /** Closes the kept-alive connections (idle ones never keep a process alive: the agent unrefs them). */
+  close(): void {
+    this.agent.destroy();
   }
 
   // ---- embodiment 1 ----
@@ -281,7 +292,7 @@ export class GatewayClient {
           headers,
           ca: this.ca,
           rejectUnauthorized: true,
-          agent: false,
+          agent: this.agent,
         },
         (res) => {
           letGo();
@@ -344,9 +355,12 @@ export class GatewayClient {
       if (c.signal?.aborted) return onAbort();
       c.signal?.addEventListener('abort', onAbort, { once: true });
       if (longPoll)
-        req.on('socket', (socket) =>
-          socket.once('secureConnect', () => (req.writableFinished ? letGo() : req.once('finish', letGo))),
-        );
+        req.on('socket', (socket) => {
+          const sent = () => (req.writableFinished ? letGo() : req.once('finish', letGo));
+          // A kept-alive connection is already secure: no secureConnect comes.
+          if (req.reusedSocket) sent();
+          else socket.once('secureConnect', sent);
+        });
       req.on('error', fail);
       req.end(body);
     });

@@ -7,6 +7,7 @@
  * No card number is ever written here: embodiment 2 keeps only the per-transaction encrypted number.
  */
 import Database from 'better-sqlite3';
+import { statementCache } from '../../devices/sqlite-statements.js';
 import type { AbortReason, LineItem, PaymentMethod } from '../../firmware-sim/payment/gateway-api.js';
 
 /**
@@ -180,21 +181,23 @@ type Row = Record<string, unknown>;
 
 export class PosJournal {
   private readonly db: Database.Database;
+  private readonly prepare: (sql: string) => Database.Statement;
 
   constructor(file: string) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
+    this.prepare = statementCache(this.db);
   }
 
   /** The next value of a persistent counter (sale numbers, STANs), committed before it is used. */
   nextCounter(name: string, wrapAt = Number.MAX_SAFE_INTEGER): number {
     return this.db.transaction(() => {
-      const row = this.db.prepare('SELECT value FROM counters WHERE name = ?').get(name) as
+      const row = this.prepare('SELECT value FROM counters WHERE name = ?').get(name) as
         { value: number } | undefined;
       const value = row && row.value < wrapAt ? row.value + 1 : 1;
-      this.db.prepare('INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)').run(name, value);
+      this.prepare('INSERT OR REPLACE INTO counters (name, value) VALUES (?, ?)').run(name, value);
       return value;
     })();
   }
@@ -204,25 +207,23 @@ export class PosJournal {
     const saleId = this.db.transaction(() => {
       const n = this.nextCounter(`sale:${sale.terminalId}`);
       const id = `${sale.terminalId}-${String(n).padStart(6, '0')}`;
-      this.db
-        .prepare(
-          `INSERT INTO sales (sale_id, idempotency_key, terminal_id, merchant_code, lines, total, currency,
+      this.prepare(
+        `INSERT INTO sales (sale_id, idempotency_key, terminal_id, merchant_code, lines, total, currency,
              embodiment, state, method, created_at, updated_at)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'awaiting-user-id', ?, ?, ?)`,
-        )
-        .run(
-          id,
-          sale.idempotencyKey,
-          sale.terminalId,
-          sale.merchantCode,
-          JSON.stringify(sale.lines),
-          sale.total,
-          sale.currency,
-          sale.embodiment,
-          sale.method ?? null,
-          sale.at,
-          sale.at,
-        );
+      ).run(
+        id,
+        sale.idempotencyKey,
+        sale.terminalId,
+        sale.merchantCode,
+        JSON.stringify(sale.lines),
+        sale.total,
+        sale.currency,
+        sale.embodiment,
+        sale.method ?? null,
+        sale.at,
+        sale.at,
+      );
       this.history(id, 'awaiting-user-id', sale.at, 'entered');
       return id;
     })();
@@ -235,9 +236,7 @@ export class PosJournal {
     const sets = entries.map(([k]) => `${COLUMNS[k as keyof SaleRecord]} = ?`);
     const values = entries.map(([, v]) => (typeof v === 'boolean' ? (v ? 1 : 0) : (v as unknown)));
     this.db.transaction(() => {
-      const r = this.db
-        .prepare(`UPDATE sales SET ${sets.join(', ')} WHERE sale_id = ?`)
-        .run(...values, saleId);
+      const r = this.prepare(`UPDATE sales SET ${sets.join(', ')} WHERE sale_id = ?`).run(...values, saleId);
       if (r.changes !== 1) throw new Error(`journal: no sale ${saleId}`);
       if (change.state !== undefined || note !== undefined)
         this.history(saleId, change.state ?? this.get(saleId)!.state, change.updatedAt, note);
@@ -246,26 +245,26 @@ export class PosJournal {
   }
 
   get(saleId: string): SaleRecord | undefined {
-    const row = this.db.prepare('SELECT * FROM sales WHERE sale_id = ?').get(saleId) as Row | undefined;
+    const row = this.prepare('SELECT * FROM sales WHERE sale_id = ?').get(saleId) as Row | undefined;
     return row ? fromRow(row) : undefined;
   }
 
   /** Sales not yet `done`, oldest first. */
   unfinished(): SaleRecord[] {
     return (
-      this.db.prepare("SELECT * FROM sales WHERE state != 'done' ORDER BY created_at, sale_id").all() as Row[]
+      this.prepare("SELECT * FROM sales WHERE state != 'done' ORDER BY created_at, sale_id").all() as Row[]
     ).map(fromRow);
   }
 
   all(): SaleRecord[] {
-    return (this.db.prepare('SELECT * FROM sales ORDER BY created_at, sale_id').all() as Row[]).map(fromRow);
+    return (this.prepare('SELECT * FROM sales ORDER BY created_at, sale_id').all() as Row[]).map(fromRow);
   }
 
   /** State changes of a sale, in order (for transcripts and the clerk's screen). */
   historyOf(saleId: string): { at: string; state: SaleState; note?: string }[] {
-    const rows = this.db
-      .prepare('SELECT at, state, note FROM sale_history WHERE sale_id = ? ORDER BY seq')
-      .all(saleId) as { at: string; state: SaleState; note: string | null }[];
+    const rows = this.prepare('SELECT at, state, note FROM sale_history WHERE sale_id = ? ORDER BY seq').all(
+      saleId,
+    ) as { at: string; state: SaleState; note: string | null }[];
     return rows.map((r) => ({ at: r.at, state: r.state, ...(r.note !== null ? { note: r.note } : {}) }));
   }
 
@@ -274,12 +273,16 @@ export class PosJournal {
   }
 
   private history(saleId: string, state: string, at: string, note: string | undefined): void {
-    const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM sale_history WHERE sale_id = ?').get(saleId) as {
+    const { n } = this.prepare('SELECT COUNT(*) AS n FROM sale_history WHERE sale_id = ?').get(saleId) as {
       n: number;
     };
-    this.db
-      .prepare('INSERT INTO sale_history (sale_id, seq, at, state, note) VALUES (?, ?, ?, ?, ?)')
-      .run(saleId, n + 1, at, state, note ?? null);
+    this.prepare('INSERT INTO sale_history (sale_id, seq, at, state, note) VALUES (?, ?, ?, ?, ?)').run(
+      saleId,
+      n + 1,
+      at,
+      state,
+      note ?? null,
+    );
   }
 }
 

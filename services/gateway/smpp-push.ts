@@ -136,6 +136,8 @@ export class SmppPushSender implements PushSender {
       forget();
       session.destroy();
     });
+    // call() listens for 'close' once per PDU awaiting its response; many pushes may be in flight.
+    session.setMaxListeners(0);
     await Promise.race([
       once(session, 'connect'),
       once(session, 'error').then(([e]) => Promise.reject(e instanceof Error ? e : new Error(String(e)))),

@@ -5,6 +5,7 @@
  * commits before it returns, so an answer built after it never reports something a crash could undo.
  */
 import Database from 'better-sqlite3';
+import { statementCache } from '../../devices/sqlite-statements.js';
 import type { AbortReason, LineItem, PaymentMethod } from '../../firmware-sim/payment/gateway-api.js';
 import type { GatewayFixtures, GatewayUser, IssuerRange, Merchant } from './fixtures.js';
 
@@ -162,12 +163,14 @@ function toRow(r: Raw): TransactionRow {
 
 export class GatewayStore {
   private readonly db: Database.Database;
+  private readonly prepare: (sql: string) => Database.Statement;
 
   constructor(file: string) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
+    this.prepare = statementCache(this.db);
   }
 
   close(): void {
@@ -184,7 +187,7 @@ export class GatewayStore {
       this.db.exec(
         'DELETE FROM users; DELETE FROM issuer_ranges; DELETE FROM merchants; DELETE FROM merchant_methods;',
       );
-      const u = this.db.prepare(
+      const u = this.prepare(
         `INSERT INTO users VALUES (@userId, @password, @deviceId, @cardNumber, @expiry, @issuerCode, @name,
          @msisdn, @email, @authKey)`,
       );
@@ -197,10 +200,10 @@ export class GatewayStore {
           authKey: user.authKey.toUpperCase(),
         });
       }
-      const r = this.db.prepare('INSERT INTO issuer_ranges VALUES (?, ?, ?, ?, ?, ?)');
+      const r = this.prepare('INSERT INTO issuer_ranges VALUES (?, ?, ?, ?, ?, ?)');
       f.issuers.forEach((x, i) => r.run(i, x.from, x.to, x.issuerCode, x.issuerName, x.addition ? 1 : 0));
-      const m = this.db.prepare('INSERT INTO merchants VALUES (?, ?)');
-      const mm = this.db.prepare('INSERT INTO merchant_methods VALUES (?, ?, ?, ?)');
+      const m = this.prepare('INSERT INTO merchants VALUES (?, ?)');
+      const mm = this.prepare('INSERT INTO merchant_methods VALUES (?, ?, ?, ?)');
       for (const x of f.merchants) {
         m.run(x.code, x.name);
         for (const a of x.accepts) mm.run(x.code, a.issuerCode, a.issuerName, JSON.stringify(a.methods));
@@ -209,7 +212,7 @@ export class GatewayStore {
   }
 
   user(userId: string): GatewayUser | undefined {
-    const r = this.db.prepare('SELECT * FROM users WHERE user_id = ?').get(userId) as Raw | undefined;
+    const r = this.prepare('SELECT * FROM users WHERE user_id = ?').get(userId) as Raw | undefined;
     if (!r) return undefined;
     const user: GatewayUser = {
       userId: r.user_id as string,
@@ -227,7 +230,7 @@ export class GatewayStore {
   }
 
   issuerRanges(): IssuerRange[] {
-    return (this.db.prepare('SELECT * FROM issuer_ranges ORDER BY seq').all() as Raw[]).map((r) => ({
+    return (this.prepare('SELECT * FROM issuer_ranges ORDER BY seq').all() as Raw[]).map((r) => ({
       from: r.range_from as string,
       to: r.range_to as string,
       issuerCode: r.issuer_code as string,
@@ -237,12 +240,12 @@ export class GatewayStore {
   }
 
   merchant(code: string): Merchant | undefined {
-    const m = this.db.prepare('SELECT * FROM merchants WHERE code = ?').get(code) as Raw | undefined;
+    const m = this.prepare('SELECT * FROM merchants WHERE code = ?').get(code) as Raw | undefined;
     if (!m) return undefined;
     const accepts = (
-      this.db
-        .prepare('SELECT * FROM merchant_methods WHERE merchant_code = ? ORDER BY issuer_code')
-        .all(code) as Raw[]
+      this.prepare('SELECT * FROM merchant_methods WHERE merchant_code = ? ORDER BY issuer_code').all(
+        code,
+      ) as Raw[]
     ).map((a) => ({
       issuerCode: a.issuer_code as string,
       issuerName: a.issuer_name as string,
@@ -253,18 +256,18 @@ export class GatewayStore {
 
   /** Next value of a counter, starting at `first`, wrapping after `last` back to `first`. */
   next(name: string, first: number, last: number): number {
-    const r = this.db.prepare('SELECT value FROM counters WHERE name = ?').get(name) as
+    const r = this.prepare('SELECT value FROM counters WHERE name = ?').get(name) as
       { value: number } | undefined;
     const value = r === undefined || r.value >= last ? first : r.value + 1;
-    this.db
-      .prepare('INSERT INTO counters VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value')
-      .run(name, value);
+    this.prepare(
+      'INSERT INTO counters VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+    ).run(name, value);
     return value;
   }
 
   insertTransaction(t: TransactionRow): void {
     const cols = Object.values(COLUMNS);
-    const stmt = this.db.prepare(
+    const stmt = this.prepare(
       `INSERT INTO transactions (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`,
     );
     const params: Record<string, unknown> = {};
@@ -291,66 +294,72 @@ export class GatewayStore {
       states.forEach((s, i) => (params[`s${i}`] = s));
       where += ` AND state IN (${states.map((_, i) => `@s${i}`).join(', ')})`;
     }
-    return this.db.prepare(`UPDATE transactions SET ${assignments} WHERE ${where}`).run(params).changes === 1;
+    return this.prepare(`UPDATE transactions SET ${assignments} WHERE ${where}`).run(params).changes === 1;
   }
 
   transactionById(id: string): TransactionRow | undefined {
-    const r = this.db.prepare('SELECT * FROM transactions WHERE id = ?').get(id) as Raw | undefined;
+    const r = this.prepare('SELECT * FROM transactions WHERE id = ?').get(id) as Raw | undefined;
     return r && toRow(r);
   }
 
   openTransactions(): TransactionRow[] {
     const finals = [...FINAL_STATES].map((s) => `'${s}'`).join(', ');
     return (
-      this.db.prepare(`SELECT * FROM transactions WHERE state NOT IN (${finals}) ORDER BY id`).all() as Raw[]
+      this.prepare(`SELECT * FROM transactions WHERE state NOT IN (${finals}) ORDER BY id`).all() as Raw[]
     ).map(toRow);
   }
 
   transactionsOfUser(userId: string): TransactionRow[] {
     return (
-      this.db
-        .prepare('SELECT * FROM transactions WHERE user_id = ? ORDER BY created_at, id')
-        .all(userId) as Raw[]
+      this.prepare('SELECT * FROM transactions WHERE user_id = ? ORDER BY created_at, id').all(
+        userId,
+      ) as Raw[]
     ).map(toRow);
   }
 
   allTransactions(): TransactionRow[] {
-    return (this.db.prepare('SELECT * FROM transactions ORDER BY id').all() as Raw[]).map(toRow);
+    return (this.prepare('SELECT * FROM transactions ORDER BY id').all() as Raw[]).map(toRow);
   }
 
   idempotent(scope: string, key: string): { requestHash: string; transactionId: string } | undefined {
-    const r = this.db.prepare('SELECT * FROM idempotency WHERE scope = ? AND key = ?').get(scope, key) as
+    const r = this.prepare('SELECT * FROM idempotency WHERE scope = ? AND key = ?').get(scope, key) as
       Raw | undefined;
     return r && { requestHash: r.request_hash as string, transactionId: r.transaction_id as string };
   }
 
   rememberIdempotent(scope: string, key: string, requestHash: string, transactionId: string): void {
-    this.db
-      .prepare('INSERT INTO idempotency VALUES (?, ?, ?, ?)')
-      .run(scope, key, requestHash, transactionId);
+    this.prepare('INSERT INTO idempotency VALUES (?, ?, ?, ?)').run(scope, key, requestHash, transactionId);
   }
 
   answer(transactionId: string, step: string): StoredAnswer | undefined {
-    const r = this.db
-      .prepare('SELECT * FROM answers WHERE transaction_id = ? AND step = ?')
-      .get(transactionId, step) as Raw | undefined;
+    const r = this.prepare('SELECT * FROM answers WHERE transaction_id = ? AND step = ?').get(
+      transactionId,
+      step,
+    ) as Raw | undefined;
     return r && { requestHash: r.request_hash as string, status: r.status as number, body: r.body as string };
   }
 
   rememberAnswer(transactionId: string, step: string, a: StoredAnswer): void {
-    this.db
-      .prepare('INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?)')
-      .run(transactionId, step, a.requestHash, a.status, a.body);
+    this.prepare('INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?)').run(
+      transactionId,
+      step,
+      a.requestHash,
+      a.status,
+      a.body,
+    );
   }
 
   insertMail(m: MailRow): void {
-    this.db
-      .prepare('INSERT INTO mails VALUES (?, ?, ?, ?)')
-      .run(m.messageId, m.deviceId, m.transactionId, m.mail);
+    this.prepare('INSERT INTO mails VALUES (?, ?, ?, ?)').run(
+      m.messageId,
+      m.deviceId,
+      m.transactionId,
+      m.mail,
+    );
   }
 
   mail(messageId: string): MailRow | undefined {
-    const r = this.db.prepare('SELECT * FROM mails WHERE message_id = ?').get(messageId) as Raw | undefined;
+    const r = this.prepare('SELECT * FROM mails WHERE message_id = ?').get(messageId) as Raw | undefined;
     return (
       r && {
         messageId: r.message_id as string,
@@ -365,12 +374,10 @@ export class GatewayStore {
   openMails(deviceId: string): MailRow[] {
     const finals = [...FINAL_STATES].map((s) => `'${s}'`).join(', ');
     return (
-      this.db
-        .prepare(
-          `SELECT m.* FROM mails m JOIN transactions t ON t.id = m.transaction_id
+      this.prepare(
+        `SELECT m.* FROM mails m JOIN transactions t ON t.id = m.transaction_id
            WHERE m.device_id = ? AND t.state NOT IN (${finals}) ORDER BY m.rowid`,
-        )
-        .all(deviceId) as Raw[]
+      ).all(deviceId) as Raw[]
     ).map((r) => ({
       messageId: r.message_id as string,
       deviceId: r.device_id as string,
@@ -381,14 +388,17 @@ export class GatewayStore {
 
   insertPush(p: Omit<PushRow, 'id'>): number {
     return Number(
-      this.db
-        .prepare('INSERT INTO pushes (transaction_id, msisdn, href, text) VALUES (?, ?, ?, ?)')
-        .run(p.transactionId, p.msisdn, p.href, p.text).lastInsertRowid,
+      this.prepare('INSERT INTO pushes (transaction_id, msisdn, href, text) VALUES (?, ?, ?, ?)').run(
+        p.transactionId,
+        p.msisdn,
+        p.href,
+        p.text,
+      ).lastInsertRowid,
     );
   }
 
   pendingPushes(): PushRow[] {
-    return (this.db.prepare('SELECT * FROM pushes WHERE sent = 0 ORDER BY id').all() as Raw[]).map((r) => ({
+    return (this.prepare('SELECT * FROM pushes WHERE sent = 0 ORDER BY id').all() as Raw[]).map((r) => ({
       id: r.id as number,
       transactionId: r.transaction_id as string,
       msisdn: r.msisdn as string,
@@ -399,28 +409,27 @@ export class GatewayStore {
 
   /** sent: 1 delivered to the push sender, 2 given up (its transaction ended first). */
   markPush(id: number, sent: 1 | 2): void {
-    this.db.prepare('UPDATE pushes SET sent = ? WHERE id = ?').run(sent, id);
+    this.prepare('UPDATE pushes SET sent = ? WHERE id = ?').run(sent, id);
   }
 
   insertReversal(transactionId: string, request: string): number {
     return Number(
-      this.db
-        .prepare('INSERT INTO reversals (transaction_id, request) VALUES (?, ?)')
-        .run(transactionId, request).lastInsertRowid,
+      this.prepare('INSERT INTO reversals (transaction_id, request) VALUES (?, ?)').run(
+        transactionId,
+        request,
+      ).lastInsertRowid,
     );
   }
 
   pendingReversals(): ReversalRow[] {
-    return (this.db.prepare('SELECT * FROM reversals WHERE done = 0 ORDER BY id').all() as Raw[]).map(
-      (r) => ({
-        id: r.id as number,
-        transactionId: r.transaction_id as string,
-        request: r.request as string,
-      }),
-    );
+    return (this.prepare('SELECT * FROM reversals WHERE done = 0 ORDER BY id').all() as Raw[]).map((r) => ({
+      id: r.id as number,
+      transactionId: r.transaction_id as string,
+      request: r.request as string,
+    }));
   }
 
   markReversalDone(id: number): void {
-    this.db.prepare('UPDATE reversals SET done = 1 WHERE id = ?').run(id);
+    this.prepare('UPDATE reversals SET done = 1 WHERE id = ?').run(id);
   }
 }

@@ -94,6 +94,7 @@ describe.skipIf(!hasOpenssl)(
     let dir: string;
     let server: https.Server;
     let port: number;
+    let handshakes = 0;
     const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
 
     beforeAll(async () => {
@@ -124,6 +125,7 @@ describe.skipIf(!hasOpenssl)(
           );
         });
       });
+      server.on('secureConnection', () => handshakes++);
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       port = (server.address() as AddressInfo).port;
     });
@@ -274,6 +276,48 @@ describe.skipIf(!hasOpenssl)(
       );
       expect(await failure(c.getJson(`http://${HOST}:${port}/`))).toBe('bad-url');
       expect(await failure(c.getJson('not a url'))).toBe('bad-url');
+    });
+
+    it('keep-alive: requests in a row share one TLS connection; a lost data link closes it, the next one after it returns opens a new one', async () => {
+      const c = client([read('bench-ca.pem')]);
+      const before = handshakes;
+      for (let i = 0; i < 3; i++) expect((await c.getJson(`https://${HOST}:${port}/k${i}`)).status).toBe(200);
+      expect(handshakes - before).toBe(1);
+      c.setDataLink(false);
+      c.setDataLink(true);
+      expect((await c.postJson(`https://${HOST}:${port}/k3`, { a: 1 })).status).toBe(200);
+      expect(handshakes - before).toBe(2);
+      c.close();
+    });
+
+    it('a kept-alive connection the server drops as it is reused: the request goes again on a new connection, once', async () => {
+      // The server takes one request per connection and drops the connection at the second (the race of
+      // a server closing an idle connection just as the client reuses it).
+      const served: string[] = [];
+      const perSocket = new WeakMap<object, number>();
+      const dropping = https.createServer(
+        { key: read('gateway.key'), cert: read('gateway.pem') },
+        (req, res) => {
+          const n = (perSocket.get(req.socket) ?? 0) + 1;
+          perSocket.set(req.socket, n);
+          if (n > 1) return void req.socket.destroy();
+          served.push(req.url ?? '');
+          res.setHeader('content-type', 'application/json');
+          res.end('{"ok":true}');
+        },
+      );
+      await new Promise<void>((resolve) => dropping.listen(0, '127.0.0.1', resolve));
+      try {
+        const p2 = (dropping.address() as AddressInfo).port;
+        const c = client([read('bench-ca.pem')]);
+        expect((await c.getJson(`https://${HOST}:${p2}/first`)).json).toEqual({ ok: true });
+        expect((await c.getJson(`https://${HOST}:${p2}/second`)).json).toEqual({ ok: true });
+        expect(served).toEqual(['/first', '/second']);
+        c.close();
+      } finally {
+        dropping.closeAllConnections();
+        await new Promise<void>((resolve) => dropping.close(() => resolve()));
+      }
     });
 
     it('a phone application reaches it through ctx.https and shows the answer', async () => {

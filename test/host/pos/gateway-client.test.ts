@@ -99,6 +99,24 @@ describe('GatewayClient (stand-in gateway) over real TLS on loopback, openssl ce
     expect(await polled).toMatchObject({ status: 'completed', approvalCode: 'A12345', method: 'L' });
   });
 
+  it('keep-alive: the calls of a sale share one TLS connection, and a long poll on it lets go of the virtual clock once sent', async () => {
+    const c = client();
+    const before = gateway.handshakes;
+    const t = await c.createTransaction('key-keepalive', sale);
+    expect((await c.getTransaction(t.transactionId)).status).toBe('pending');
+    const logged = gateway.log.length;
+    const polled = c.getTransaction(t.transactionId, 20_000);
+    // The reused connection has no secureConnect: the hold must end when the request is sent, or the
+    // clock could not reach the gateway's wait timer until the real-time guard.
+    for (let i = 0; i < 200 && !(gateway.log.length > logged && clock.held === 0); i++)
+      await new Promise((r) => setTimeout(r, 2));
+    expect(gateway.log.length).toBeGreaterThan(logged);
+    expect(clock.held).toBe(0);
+    expect((await polled).status).toBe('pending');
+    expect(gateway.handshakes - before).toBe(1);
+    c.close();
+  });
+
   it('a 4xx is a typed http error with the contract reason, and is not retried', async () => {
     const c = client();
     const before = gateway.creations().length;

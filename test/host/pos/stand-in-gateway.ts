@@ -154,6 +154,8 @@ export class StandInGateway {
   onCreate: ((id: string) => void) | undefined;
   /** Drop the connection instead of answering the next n creations (the answer is lost, not the work). */
   loseCreateAnswers = 0;
+  /** TLS handshakes the server completed (connections the clients opened). */
+  handshakes = 0;
   private readonly waiters = new Map<string, Set<Waiter>>();
   private next = 1;
   private server: https.Server | undefined;
@@ -171,6 +173,7 @@ export class StandInGateway {
         void whileHeld(this.clock, async () => this.handle(req, res, Buffer.concat(chunks).toString('utf8')));
       });
     });
+    this.server.on('secureConnection', () => this.handshakes++);
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     return (this.server.address() as AddressInfo).port;
   }
