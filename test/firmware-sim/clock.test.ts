@@ -39,3 +39,24 @@ describe('VirtualClock hold', () => {
     expect(release()).toBeUndefined();
   });
 });
+
+describe('VirtualClock late wake-ups', () => {
+  it('a pump held up by a busy thread does not jump: the blocked time counts as activity', async () => {
+    const clock = new VirtualClock({ autoAdvance: { quietMs: 5 } });
+    let fired = false;
+    clock.setTimeout(() => (fired = true), 120_000);
+    // Let the pump arm, then keep the thread busy well past the quiet period (as a long fsync would).
+    await new Promise((r) => setImmediate(r));
+    const end = performance.now() + 40;
+    while (performance.now() < end) {
+      /* busy */
+    }
+    // The first wake-up after the busy stretch must not run the timer…
+    await new Promise((r) => setTimeout(r, 0));
+    expect(fired).toBe(false);
+    // …but once the machine is really quiet the clock still jumps.
+    for (let i = 0; i < 200 && !fired; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(fired).toBe(true);
+    clock.dispose();
+  });
+});
