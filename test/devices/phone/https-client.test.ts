@@ -3,7 +3,6 @@
  * makes with the openssl command line (an independent peer: a CA, a server certificate it signs, and a
  * second CA the client does not trust). Without openssl the suite is skipped and says so.
  */
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -14,78 +13,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpsError, NodeHttpsClient, parseHostAddress } from '../../../devices/phone/https-client.js';
 import type { HttpsErrorCode } from '../../../devices/phone/https-client.js';
 import { VirtualClock } from '../../../firmware-sim/clock.js';
+import { hasOpenssl, opensslCa, opensslLeaf } from '../../openssl-pki.js';
 import { Handset } from '../../../firmware-sim/phone/handset/handset.js';
 import type { ApplicationContext, PhoneApplication } from '../../../firmware-sim/phone/handset/handset.js';
 
-const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
 const HOST = 'gateway.benchtwin.test';
 
-function openssl(dir: string, args: string[]): void {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-}
-
-/** A CA (self-signed, CA:TRUE) and a P-256 server certificate it signs for `names`. */
+/** A CA and, when asked, a P-256 server certificate it signs for `sans`. */
 function makePki(dir: string, ca: string, server?: { name: string; sans: string }): void {
-  if (!fs.existsSync(path.join(dir, `${ca}.pem`))) {
-    openssl(dir, [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-keyout',
-      `${ca}.key`,
-      '-out',
-      `${ca}.pem`,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${ca}`,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ]);
-  }
-  if (!server) return;
-  fs.writeFileSync(
-    path.join(dir, `${server.name}.ext`),
-    `subjectAltName=${server.sans}\nextendedKeyUsage=serverAuth\n`,
-  );
-  openssl(dir, [
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    `${server.name}.key`,
-    '-out',
-    `${server.name}.csr`,
-    '-subj',
-    `/CN=${server.name}`,
-  ]);
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    `${server.name}.csr`,
-    '-CA',
-    `${ca}.pem`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-out',
-    `${server.name}.pem`,
-    '-days',
-    '2',
-    '-extfile',
-    `${server.name}.ext`,
-  ]);
+  opensslCa(dir, ca);
+  if (server) opensslLeaf(dir, ca, server.name, { san: server.sans, subject: `/CN=${server.name}` });
 }
 
 describe.skipIf(!hasOpenssl)(

@@ -4,12 +4,10 @@
  * minimally (idempotent creation, long poll, cancel, embodiment-2 credit requests and result reports).
  * The real gateway (services/gateway/) is another helper's part; this stands in for it in POS tests only.
  */
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { whileHeld, type Clock } from '../../../firmware-sim/clock.js';
+import { opensslCa, opensslLeaf } from '../../openssl-pki.js';
 import type {
   AbortReason,
   CardlessCreditRequest,
@@ -32,84 +30,16 @@ export interface BenchCertificates {
   otherServerCert: string;
 }
 
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: 'pipe' });
-}
-
 /** A root CA and a server certificate naming `gateway.benchtwin.test`, made with the openssl CLI. */
 export function makeCertificates(dir: string): BenchCertificates {
   const make = (prefix: string) => {
-    openssl(
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-days',
-        '2',
-        '-subj',
-        `/CN=benchtwin ${prefix} root`,
-        '-keyout',
-        `${prefix}-ca.key`,
-        '-out',
-        `${prefix}-ca.pem`,
-        '-addext',
-        'basicConstraints=critical,CA:TRUE',
-        '-addext',
-        'keyUsage=critical,keyCertSign,cRLSign',
-      ],
-      dir,
-    );
-    openssl(
-      [
-        'req',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-subj',
-        `/CN=${GATEWAY_HOST}`,
-        '-keyout',
-        `${prefix}-server.key`,
-        '-out',
-        `${prefix}-server.csr`,
-      ],
-      dir,
-    );
-    fs.writeFileSync(
-      path.join(dir, `${prefix}-ext.cnf`),
-      `subjectAltName=DNS:${GATEWAY_HOST}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`,
-    );
-    openssl(
-      [
-        'x509',
-        '-req',
-        '-in',
-        `${prefix}-server.csr`,
-        '-CA',
-        `${prefix}-ca.pem`,
-        '-CAkey',
-        `${prefix}-ca.key`,
-        '-CAcreateserial',
-        '-days',
-        '1',
-        '-extfile',
-        `${prefix}-ext.cnf`,
-        '-out',
-        `${prefix}-server.pem`,
-      ],
-      dir,
-    );
-    const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
-    return {
-      ca: read(`${prefix}-ca.pem`),
-      key: read(`${prefix}-server.key`),
-      cert: read(`${prefix}-server.pem`),
-    };
+    const ca = opensslCa(dir, `${prefix}-ca`, { subject: `/CN=benchtwin ${prefix} root`, days: 2 });
+    const server = opensslLeaf(dir, `${prefix}-ca`, `${prefix}-server`, {
+      san: `DNS:${GATEWAY_HOST}`,
+      subject: `/CN=${GATEWAY_HOST}`,
+      days: 1,
+    });
+    return { ca: ca.cert, key: server.key, cert: server.cert };
   };
   const bench = make('bench');
   const other = make('other');

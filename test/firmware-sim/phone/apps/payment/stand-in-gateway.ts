@@ -5,7 +5,6 @@
  * command line (a CA the phone trusts, the gateway's certificate, and the forgers' certificates).
  */
 import { sign, type KeyObject, createPrivateKey } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -22,6 +21,7 @@ import type {
   TransactionDetails,
 } from '../../../../../firmware-sim/payment/gateway-api.js';
 import { canonicalMailBody } from '../../../../../firmware-sim/payment/gateway-api.js';
+import { hasOpenssl, opensslCa, opensslLeaf } from '../../../../openssl-pki.js';
 import { checkAuthResult, decodeAuthResult } from '../../../../../firmware-sim/uim/payment.js';
 
 export const HOST = 'gateway.benchtwin.test';
@@ -34,71 +34,7 @@ export const AUTH_KEY = Buffer.from(
 export const MAILBOX = `https://${HOST}/mail/v1/mailboxes/${DEVICE_ID}/messages`;
 export const PAYMENT_SERVER = `https://${HOST}/phone/v1`;
 
-export const hasOpenssl = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
-
-function openssl(dir: string, args: string[]): void {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr}`);
-}
-
-function makeCa(dir: string, name: string): void {
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.pem`,
-    '-days',
-    '3',
-    '-subj',
-    `/CN=${name}`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-}
-
-function makeLeaf(dir: string, ca: string, name: string, dns: string): void {
-  fs.writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=DNS:${dns}\nextendedKeyUsage=serverAuth\n`);
-  openssl(dir, [
-    'req',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:P-256',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.csr`,
-    '-subj',
-    `/CN=${dns}`,
-  ]);
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.pem`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-out',
-    `${name}.pem`,
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-  ]);
-}
+export { hasOpenssl };
 
 export interface Signer {
   cert: string;
@@ -118,11 +54,14 @@ export interface Pki {
 
 export function makePki(): Pki {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchtwin-payapp-'));
-  makeCa(dir, 'bench-ca');
-  makeCa(dir, 'other-ca');
-  makeLeaf(dir, 'bench-ca', 'gateway', HOST);
-  makeLeaf(dir, 'other-ca', 'forger', HOST);
-  makeLeaf(dir, 'bench-ca', 'wronghost', 'shop.benchtwin.test');
+  opensslCa(dir, 'bench-ca');
+  opensslCa(dir, 'other-ca');
+  opensslLeaf(dir, 'bench-ca', 'gateway', { san: `DNS:${HOST}`, subject: `/CN=${HOST}` });
+  opensslLeaf(dir, 'other-ca', 'forger', { san: `DNS:${HOST}`, subject: `/CN=${HOST}` });
+  opensslLeaf(dir, 'bench-ca', 'wronghost', {
+    san: 'DNS:shop.benchtwin.test',
+    subject: '/CN=shop.benchtwin.test',
+  });
   const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
   const signer = (n: string): Signer => ({ cert: read(`${n}.pem`), key: createPrivateKey(read(`${n}.key`)) });
   return {
