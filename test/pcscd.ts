@@ -162,6 +162,9 @@ export function tcpListening(port: number): boolean {
   return false;
 }
 
+/** How long a starting pcscd may take to listen (a guard against a hang, not a timing check). */
+const PCSCD_START_MS = 60_000;
+
 export interface PcscdLease {
   /** True when this lease started the daemon (and release() stops it). */
   readonly started: boolean;
@@ -189,10 +192,11 @@ export async function acquirePcscd(guardMs = 120_000): Promise<PcscdLease> {
           if (gone) throw new Error('pcscd exited at start (is another one running?)');
           return (await socketAnswers(PCSCD_SOCKET)) && tcpListening(VPCD_PORT_SLOT0);
         },
-        15_000,
+        // pcscd loads its drivers before it listens: seconds alone, far more on a machine busy with the suite.
+        PCSCD_START_MS,
       );
     } else {
-      await until('the vpcd port 35963 to listen', () => tcpListening(VPCD_PORT_SLOT0), 15_000);
+      await until('the vpcd port 35963 to listen', () => tcpListening(VPCD_PORT_SLOT0), PCSCD_START_MS);
     }
   } catch (err) {
     await stopChild(child);
