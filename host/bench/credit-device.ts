@@ -11,6 +11,8 @@ import type { Clock } from '../../firmware-sim/clock.js';
 import { projectRoot } from '../../devices/project-root.js';
 import { CreditServer } from '../../services/credit/credit-server.js';
 import { TcpCapture } from '../../devices/capture/tcp-pcap.js';
+import { CreditHostConnectionError, Iso8583Client } from '../../devices/cat/iso8583-link.js';
+import type { CreditHost } from '../../firmware-sim/cat/credit-host.js';
 import type { BenchServices } from './bench-services.js';
 import type { DeviceSummary } from './device.js';
 import { checkOptions } from './port-actions.js';
@@ -140,5 +142,67 @@ export class CreditServiceDevice extends ServiceDevice<CreditServer> {
         reversals: journal.filter((r) => r.kind === 'reversal').length,
       },
     };
+  }
+}
+
+/** The bench's credit server of an issuer, if the bench has one. */
+export function creditServiceOf(
+  devices: ReadonlyMap<string, unknown>,
+  issuerCode: string,
+): CreditServiceDevice | undefined {
+  return [...devices.values()].find(
+    (d): d is CreditServiceDevice => d instanceof CreditServiceDevice && d.issuerCode === issuerCode,
+  );
+}
+
+/**
+ * A client of the bench's credit server of `issuerCode`, connected on first use (the issuer may be down when
+ * its client is made); the client then reconnects by itself after a lost connection.
+ */
+export class BenchCreditHost implements CreditHost {
+  private client: Promise<Iso8583Client> | undefined;
+
+  constructor(
+    private readonly o: {
+      devices: ReadonlyMap<string, unknown>;
+      issuerCode: string;
+      clock: Clock;
+      /** Field 41 of the client's network management messages. */
+      terminalId: string;
+      epochAtClockZero: number;
+    },
+  ) {}
+
+  private get(): Promise<Iso8583Client> {
+    this.client ??= this.connect().catch((err: unknown) => {
+      this.client = undefined;
+      throw err;
+    });
+    return this.client;
+  }
+
+  private async connect(): Promise<Iso8583Client> {
+    const issuer = creditServiceOf(this.o.devices, this.o.issuerCode);
+    if (!issuer)
+      throw new CreditHostConnectionError(`no credit server of issuer ${this.o.issuerCode} on the bench`);
+    return Iso8583Client.connect({
+      host: '127.0.0.1',
+      port: issuer.port,
+      clock: this.o.clock,
+      terminalId: this.o.terminalId,
+      epochAtClockZero: this.o.epochAtClockZero,
+    });
+  }
+
+  signOn = async (): Promise<void> => (await this.get()).signOn();
+  echo = async (): Promise<void> => (await this.get()).echo();
+  authorize: CreditHost['authorize'] = async (r) => (await this.get()).authorize(r);
+  reverse: CreditHost['reverse'] = async (r) => (await this.get()).reverse(r);
+  deliverKey: CreditHost['deliverKey'] = async (r) => (await this.get()).deliverKey(r);
+
+  async close(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    await (await c?.catch(() => undefined))?.close();
   }
 }

@@ -8,14 +8,13 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Clock } from '../../firmware-sim/clock.js';
 import type { CreditHost } from '../../firmware-sim/cat/credit-host.js';
-import { Iso8583Client, CreditHostConnectionError } from '../../devices/cat/iso8583-link.js';
 import { Gateway, type GatewayLimits } from '../../services/gateway/gateway.js';
 import { loadGatewayFixtures } from '../../services/gateway/fixtures.js';
 import { SmppPushSender } from '../../services/gateway/smpp-push.js';
 import type { PushSender } from '../../services/gateway/push.js';
 import type { BenchServices } from './bench-services.js';
 import type { BenchDevice, DeviceSummary } from './device.js';
-import { CreditServiceDevice, parsePort } from './credit-device.js';
+import { BenchCreditHost, parsePort } from './credit-device.js';
 import { SmscServiceDevice } from './smsc-device.js';
 import { checkOptions } from './port-actions.js';
 import { ServiceDevice } from './service-device.js';
@@ -69,35 +68,8 @@ export async function createGatewayService(o: GatewayServiceOptions): Promise<Ga
   return device;
 }
 
-/** Connects on first use; the client then reconnects by itself after a lost connection. */
-class LazyCreditHost implements CreditHost {
-  private client: Promise<Iso8583Client> | undefined;
-
-  constructor(private readonly connect: () => Promise<Iso8583Client>) {}
-
-  private get(): Promise<Iso8583Client> {
-    this.client ??= this.connect().catch((err: unknown) => {
-      this.client = undefined;
-      throw err;
-    });
-    return this.client;
-  }
-
-  signOn = async (): Promise<void> => (await this.get()).signOn();
-  echo = async (): Promise<void> => (await this.get()).echo();
-  authorize: CreditHost['authorize'] = async (r) => (await this.get()).authorize(r);
-  reverse: CreditHost['reverse'] = async (r) => (await this.get()).reverse(r);
-  deliverKey: CreditHost['deliverKey'] = async (r) => (await this.get()).deliverKey(r);
-
-  async close(): Promise<void> {
-    const c = this.client;
-    this.client = undefined;
-    await (await c?.catch(() => undefined))?.close();
-  }
-}
-
 export class GatewayServiceDevice extends ServiceDevice<Gateway> {
-  private readonly creditHosts = new Map<string, LazyCreditHost>();
+  private readonly creditHosts = new Map<string, BenchCreditHost>();
   private push: SmppPushSender | undefined;
 
   constructor(
@@ -117,19 +89,12 @@ export class GatewayServiceDevice extends ServiceDevice<Gateway> {
   private creditHost(issuerCode: string): CreditHost {
     let host = this.creditHosts.get(issuerCode);
     if (!host) {
-      host = new LazyCreditHost(async () => {
-        const issuer = [...this.o.devices.values()].find(
-          (d): d is CreditServiceDevice => d instanceof CreditServiceDevice && d.issuerCode === issuerCode,
-        );
-        if (!issuer)
-          throw new CreditHostConnectionError(`no credit server of issuer ${issuerCode} on the bench`);
-        return Iso8583Client.connect({
-          host: '127.0.0.1',
-          port: issuer.port,
-          clock: this.clock,
-          terminalId: GATEWAY_TERMINAL_ID,
-          epochAtClockZero: this.o.services.epochAtClockZero,
-        });
+      host = new BenchCreditHost({
+        devices: this.o.devices,
+        issuerCode,
+        clock: this.clock,
+        terminalId: GATEWAY_TERMINAL_ID,
+        epochAtClockZero: this.o.services.epochAtClockZero,
       });
       this.creditHosts.set(issuerCode, host);
     }

@@ -17,7 +17,6 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { PAYMENT_METHODS } from '../../firmware-sim/payment/gateway-api.js';
-import { Iso8583Client } from '../../devices/cat/iso8583-link.js';
 import { VirtualController } from '../../devices/ble/controller.js';
 import { unregisterVirtualController } from '../../devices/ble/seam/registry.js';
 import { BlePhoneLink } from '../drivers/phone/ble-phonelink.js';
@@ -31,7 +30,7 @@ import {
 } from '../pos/user-id-source.js';
 import { WEB_SHOP_HOST, WebShopSource } from '../pos/web-shop-source.js';
 import type { RunningBench } from './bench.js';
-import { CreditServiceDevice } from './credit-device.js';
+import { BenchCreditHost, CreditServiceDevice } from './credit-device.js';
 import { GatewayServiceDevice, GATEWAY_HOST } from './gateway-device.js';
 import { reconcile, type Reconciliation } from './reconcile.js';
 
@@ -261,21 +260,14 @@ export class HeldPos {
       gateway: client,
       userIdSource: this.source,
       epochAtClockZero: services.epochAtClockZero,
-      creditHost: (issuerCode) => {
-        const issuer = [...this.bench.devices.values()].find(
-          (d): d is CreditServiceDevice => d instanceof CreditServiceDevice && d.issuerCode === issuerCode,
-        );
-        return lazyIso8583(async () => {
-          if (!issuer) throw new Error(`no credit server of issuer ${issuerCode} on the bench`);
-          return Iso8583Client.connect({
-            host: '127.0.0.1',
-            port: issuer.port,
-            clock: this.bench.clock,
-            terminalId: this.config.terminalId,
-            epochAtClockZero: services.epochAtClockZero,
-          });
-        });
-      },
+      creditHost: (issuerCode) =>
+        new BenchCreditHost({
+          devices: this.bench.devices,
+          issuerCode,
+          clock: this.bench.clock,
+          terminalId: this.config.terminalId,
+          epochAtClockZero: services.epochAtClockZero,
+        }),
       printer: (receipt) =>
         this.transcript({ time: Date.now(), from: this.driverName, to: 'printer', type: 'receipt', receipt }),
     });
@@ -345,28 +337,6 @@ export class HeldPos {
     await this.app.close().catch(() => undefined);
     await this.closeSource();
   }
-}
-
-/** An Iso8583Client connected on first use (the issuer may be down when the POS starts). */
-function lazyIso8583(connect: () => Promise<Iso8583Client>): Iso8583Client {
-  let client: Promise<Iso8583Client> | undefined;
-  const get = (): Promise<Iso8583Client> =>
-    (client ??= connect().catch((err: unknown) => {
-      client = undefined;
-      throw err;
-    }));
-  return {
-    signOn: async () => (await get()).signOn(),
-    echo: async () => (await get()).echo(),
-    authorize: async (r) => (await get()).authorize(r),
-    reverse: async (r) => (await get()).reverse(r),
-    deliverKey: async (r) => (await get()).deliverKey(r),
-    close: async () => {
-      const c = client;
-      client = undefined;
-      await (await c?.catch(() => undefined))?.close();
-    },
-  } as Iso8583Client;
 }
 
 const describeSale = (r: SaleResult): string =>

@@ -453,6 +453,16 @@ const show = (b: Buffer): string => {
   );
 };
 
+/**
+ * Every run leaves its captures (a pcapng per link) and its transcript beside its runtime files, unless the
+ * bench names a folder of its own. Returns the folder, made if need be.
+ */
+export function withCaptureDir(scenario: Scenario): string {
+  scenario.bench.captureDir ??= path.join(benchRuntimeDir(scenario.bench.name), 'captures');
+  mkdirSync(scenario.bench.captureDir, { recursive: true });
+  return scenario.bench.captureDir;
+}
+
 /** Runs a scenario: starts its bench, opens its drivers, runs its steps, closes everything. */
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ScenarioResult> {
   const base = path.dirname(path.resolve(scenario.file));
@@ -462,8 +472,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     transcriptLines.push(line);
     options.onTranscript?.(line);
   };
-  // Every run leaves its captures (pcapng per link) beside its runtime files unless the bench names a folder.
-  scenario.bench.captureDir ??= path.join(benchRuntimeDir(scenario.bench.name), 'captures');
+  withCaptureDir(scenario);
   const bench: RunningBench = await startBench(scenario.bench, { register: false });
   const drivers = new Map<string, ScenarioScanner>();
   const irDrivers = new Map<string, HeldIrDriver>();

@@ -4,11 +4,11 @@
  * POS ended with, how the reconciliation of POS, gateway and issuer journals came out, and where each run
  * left its transcript and captures.
  */
-import { createWriteStream, mkdirSync, readdirSync } from 'node:fs';
+import { createWriteStream, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { projectRoot } from '../../devices/project-root.js';
-import { loadScenario, runScenario, type StepResult } from '../bench/scenario.js';
-import { benchRuntimeDir, runtimeRoot } from '../bench/registry.js';
+import { loadScenario, runScenario, withCaptureDir, type StepResult } from '../bench/scenario.js';
+import { runtimeRoot } from '../bench/registry.js';
 
 export interface FlowOutcome {
   scenario: string;
@@ -38,10 +38,8 @@ export function flowScenarioFiles(filter?: string): string[] {
 
 async function runFlow(file: string, onStep: (r: StepResult, total: number) => void): Promise<FlowOutcome> {
   const scenario = loadScenario(file);
-  const captures = path.join(benchRuntimeDir(scenario.bench.name), 'captures');
-  scenario.bench.captureDir ??= captures;
-  mkdirSync(scenario.bench.captureDir, { recursive: true });
-  const transcript = path.join(scenario.bench.captureDir, `${scenario.name}-transcript.jsonl`);
+  const captures = withCaptureDir(scenario);
+  const transcript = path.join(captures, `${scenario.name}-transcript.jsonl`);
   const out = createWriteStream(transcript);
   const started = performance.now();
   const steps: StepResult[] = [];
@@ -75,7 +73,7 @@ async function runFlow(file: string, onStep: (r: StepResult, total: number) => v
     ...(failure ? { failure } : {}),
     ms: performance.now() - started,
     transcript,
-    captures: scenario.bench.captureDir,
+    captures,
   };
 }
 

@@ -1,9 +1,8 @@
 /** `benchtwin run <scenario.yaml>`: run a scenario on its own bench and report each step. */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import path from 'node:path';
-import { benchRuntimeDir } from '../bench/registry.js';
 import { YamlFileError } from '../../devices/yaml-file.js';
-import { loadScenario, runScenario, type StepResult } from '../bench/scenario.js';
+import { loadScenario, runScenario, withCaptureDir, type StepResult } from '../bench/scenario.js';
 
 export interface RunCommandOptions {
   file: string;
@@ -23,11 +22,8 @@ export async function runScenarioCommand(o: RunCommandOptions): Promise<number> 
     }
     throw err;
   }
-  // Every run leaves a transcript and captures: by default beside the bench's runtime files.
-  scenario.bench.captureDir ??= path.join(benchRuntimeDir(scenario.bench.name), 'captures');
-  mkdirSync(scenario.bench.captureDir, { recursive: true });
-  const transcript =
-    o.transcript ?? path.join(scenario.bench.captureDir, `${scenario.name}-transcript.jsonl`);
+  const captures = withCaptureDir(scenario);
+  const transcript = o.transcript ?? path.join(captures, `${scenario.name}-transcript.jsonl`);
   const out: WriteStream = createWriteStream(transcript);
   if (!o.json) {
     console.log(
@@ -64,12 +60,12 @@ export async function runScenarioCommand(o: RunCommandOptions): Promise<number> 
         steps: scenario.steps.length,
         ok: passedSteps,
         transcript,
-        captures: scenario.bench.captureDir,
+        captures,
       }),
     );
   else {
     console.log(`${result.passed ? 'passed' : 'FAILED'}: ${passedSteps} of ${scenario.steps.length} steps`);
-    console.log(`transcript ${transcript}; captures in ${scenario.bench.captureDir}`);
+    console.log(`transcript ${transcript}; captures in ${captures}`);
   }
   return result.passed ? 0 : 1;
 }
