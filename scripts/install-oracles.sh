@@ -9,9 +9,10 @@
 #   openssl          verifies signatures made on the UIM twin; makes test certificates
 #   gammu            an independent AT client that probes the phone twin as it probes a real modem
 #   openobex-apps    obex_tcp, an independent OBEX peer (run in a private network namespace: iproute2)
+#   strace           watches the group commit's fsync come before each acknowledgement
 # Runs apt-get as root (through sudo when needed). Tests that need a missing peer report themselves skipped.
 set -euo pipefail
-packages=(openssl zbar-tools tshark pcscd vsmartcard-vpcd vsmartcard-vpicc python3-pycryptodome pcsc-tools opensc libpcsclite-dev gammu openobex-apps iproute2)
+packages=(openssl zbar-tools tshark pcscd vsmartcard-vpcd vsmartcard-vpicc python3-pycryptodome pcsc-tools opensc libpcsclite-dev gammu openobex-apps iproute2 strace)
 missing=()
 for p in "${packages[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -53,6 +53,13 @@ export const isWrongCode = (sw: number): boolean => (sw & 0xfff0) === 0x63c0 || 
 /** A blocked code (6983, GSM 9840, or 63C0). */
 export const isBlocked = (sw: number): boolean => sw === 0x6983 || sw === 0x9840 || sw === 0x63c0;
 
+function commandApdu(cla: number, ins: number, p1: number, p2: number, data?: Uint8Array, le?: number) {
+  const parts = [cla, ins, p1, p2];
+  if (data && data.length > 0) parts.push(data.length, ...data);
+  if (le !== undefined) parts.push(le & 0xff);
+  return Uint8Array.from(parts);
+}
+
 export class UimAccess {
   private dialectValue: UimDialect | undefined;
   private usimAid: Uint8Array | undefined;
@@ -110,10 +117,15 @@ export class UimAccess {
 
   /** A command APDU from its parts (short form). */
   apdu(ins: number, p1: number, p2: number, data?: Uint8Array, le?: number, cla = this.cla): CardReply {
-    const parts = [cla, ins, p1, p2];
-    if (data && data.length > 0) parts.push(data.length, ...data);
-    if (le !== undefined) parts.push(le & 0xff);
-    return this.tx(Uint8Array.from(parts));
+    return this.tx(commandApdu(cla, ins, p1, p2, data, le));
+  }
+
+  /**
+   * Lets the card prepare the slow part of a command it is about to get (SmartCard.prepare) without
+   * blocking; send the command with apdu() afterwards, with the same parts.
+   */
+  async prepare(ins: number, p1: number, p2: number, data?: Uint8Array, le?: number, cla = this.cla) {
+    await this.card.prepare?.(commandApdu(cla, ins, p1, p2, data, le));
   }
 
   /** Fetches data a case-4 command announced with 61xx / 9Fxx. */

@@ -12,7 +12,7 @@
  * persisted *before* the comparison and restored after a match, as real cards do against tearing. When
  * `persist` throws, the card rolls back to the last persisted image and answers "memory problem".
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { CommandApdu } from './apdu.js';
 import { parseCommandApdu, responseApdu } from './apdu.js';
 import type { SmartCard } from './card.js';
@@ -54,6 +54,7 @@ import {
 import {
   authResultMac,
   checkVerifier,
+  deriveForVerifier,
   decodeDeviceId,
   decodePaymentUser,
   DEFAULT_AUTH_VALIDITY_S,
@@ -143,10 +144,18 @@ const UICC_INS_80 = new Set<number>([
 ]);
 
 /** A UIM (GSM SIM or UICC with USIM) implementing SmartCard. */
+/** Derivations prepare() keeps waiting for their command (a phone sends it right after). */
+const MAX_PREPARED = 4;
+
+/** Names a derivation by what it was computed from, without keeping the password itself. */
+const derivationKey = (record: Uint8Array, password: Uint8Array): string =>
+  createHash('sha256').update(record).update(password).digest('hex');
+
 export class UimCard implements SmartCard {
   private state: CardState;
   private tree: FileTree;
-  private lastImage: Uint8Array;
+  /** What `persist` last received; undefined when there is no persist and the state changed since. */
+  private lastImage: Uint8Array | undefined;
   private readonly persistFn: ((image: Uint8Array) => void) | undefined;
   private readonly random: RandomSource;
   private readonly rsaKeyGenerator: RsaKeyGenerator;
@@ -162,6 +171,8 @@ export class UimCard implements SmartCard {
   private signatureArmed = false;
   private pending: Uint8Array | undefined;
   private security: { keyRef: number; algorithm: number | undefined } = { keyRef: 1, algorithm: undefined };
+  /** Key derivations computed ahead by prepare(), by verifier record and password; each serves one check. */
+  private readonly derived = new Map<string, Uint8Array>();
 
   /** A card from a state (personalised or loaded from an image). */
   constructor(state: CardState, options: UimCardOptions = {}) {
@@ -209,7 +220,7 @@ export class UimCard implements SmartCard {
 
   /** The current EEPROM image (what `persist` last received, or the initial state). */
   image(): Uint8Array {
-    return Uint8Array.from(this.lastImage);
+    return Uint8Array.from(this.lastImage ?? encodeCardImage(this.state));
   }
 
   powerOn(): Uint8Array {
@@ -225,6 +236,28 @@ export class UimCard implements SmartCard {
 
   reset(): Uint8Array {
     return this.powerOn();
+  }
+
+  /**
+   * Computes ahead, on libuv's thread pool, the key derivation a VERIFY PAYMENT PASSWORD will need, so the
+   * emulator's event loop is not held for it (a real card has a processor of its own). The command itself
+   * is then sent with transmit() and behaves exactly as without: the counter, the check and the answer all
+   * happen there; a derivation that no longer fits the card's verifier is simply not used.
+   */
+  async prepare(command: Uint8Array): Promise<void> {
+    const a = parseCommandApdu(command);
+    if (!a.ok || a.apdu.ins !== PaymentIns.VERIFY_PAYMENT_PASSWORD || !this.state.payment) return;
+    const fields = parsePaymentCommand(a.apdu.data);
+    const verifiers = this.paymentFile(PaymentFile.VERIFIERS)?.file;
+    if (!fields.ok || !fields.value.password || !verifiers || !this.paymentFile(PaymentFile.USERS)) return;
+    const n = this.findUser(fields.value.userId);
+    if (n < 1 || n > recordCount(verifiers)) return;
+    const record = readRecord(verifiers, n);
+    const key = derivationKey(record, fields.value.password);
+    const derived = await deriveForVerifier(record, fields.value.password);
+    if (!derived) return;
+    if (this.derived.size >= MAX_PREPARED) this.derived.delete(this.derived.keys().next().value!);
+    this.derived.set(key, derived);
   }
 
   transmit(command: Uint8Array): Uint8Array {
@@ -454,12 +487,17 @@ export class UimCard implements SmartCard {
 
   /** Writes the image through `persist`; on failure restores the last good image and throws. */
   private commit(): void {
+    // Without persistence there is nothing to write or roll back to: image() encodes when asked.
+    if (!this.persistFn) {
+      this.lastImage = undefined;
+      return;
+    }
     const image = encodeCardImage(this.state);
     try {
       this.persistFn?.(image);
       this.lastImage = image;
     } catch {
-      const r = decodeCardImage(this.lastImage);
+      const r = decodeCardImage(this.lastImage!);
       if (r.ok) this.restore(r.value);
       throw new PersistError('persist failed');
     }
@@ -1024,10 +1062,17 @@ export class UimCard implements SmartCard {
     const matched =
       userRecord >= 1 &&
       userRecord <= recordCount(verifiers) &&
-      checkVerifier(readRecord(verifiers, userRecord), password);
+      this.checkWithPrepared(readRecord(verifiers, userRecord), password);
     if (!matched) return false;
     p.remaining = p.max;
     return true;
+  }
+
+  private checkWithPrepared(record: Uint8Array, password: Uint8Array): boolean {
+    const key = derivationKey(record, password);
+    const derived = this.derived.get(key);
+    this.derived.delete(key);
+    return checkVerifier(record, password, derived);
   }
 
   private paymentFailure(d: Dialect): Reply {

@@ -18,4 +18,9 @@ export interface SmartCard {
    * response APDU. Never throws: malformed commands get the status word a real card gives.
    */
   transmit(command: Uint8Array): Uint8Array;
+  /**
+   * Optional: lets a card do the slow part of a command (a key derivation) ahead, off the caller's thread,
+   * before the command is sent with transmit(). The answer is the same with or without it.
+   */
+  prepare?(command: Uint8Array): Promise<void>;
 }

@@ -12,7 +12,7 @@
  * HMAC under a key shared with the gateway, so the gateway can check it (FLOWS seed 001 step 7) and a
  * phone cannot forge one. See docs/UIM.md.
  */
-import { createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
+import { createHmac, pbkdf2, pbkdf2Sync, timingSafeEqual } from 'node:crypto';
 import type { DecodeResult } from './codecs.js';
 import { concatBytes, decodeAlpha, encodeAlpha, encodeTlv, parseBerTlv } from './codecs.js';
 
@@ -121,14 +121,33 @@ export function encodeVerifier(password: string, salt: Uint8Array, iterations: n
   return new Uint8Array(out.buffer, out.byteOffset, out.length);
 }
 
-/** True when `password` matches a verifier record (constant-time comparison). */
-export function checkVerifier(record: Uint8Array, password: Uint8Array): boolean {
-  if (record.length !== VERIFIER_RECORD_LENGTH) return false;
+/** Salt and iterations of a verifier record; undefined when it cannot be one. */
+function verifierParameters(record: Uint8Array): { salt: Buffer; iterations: number } | undefined {
+  if (record.length !== VERIFIER_RECORD_LENGTH) return undefined;
   const buf = Buffer.from(record);
   const iterations = buf.readUInt32BE(16);
-  if (iterations < 1 || iterations > 10_000_000) return false;
-  const derived = pbkdf2Sync(password, buf.subarray(0, 16), iterations, 32, 'sha256');
-  return timingSafeEqual(derived, buf.subarray(20, 52));
+  if (iterations < 1 || iterations > 10_000_000) return undefined;
+  return { salt: buf.subarray(0, 16), iterations };
+}
+
+/**
+ * True when `password` matches a verifier record (constant-time comparison). `derived` is the PBKDF2 of
+ * this password under this record's salt and iterations when it was computed ahead (deriveForVerifier).
+ */
+export function checkVerifier(record: Uint8Array, password: Uint8Array, derived?: Uint8Array): boolean {
+  const v = verifierParameters(record);
+  if (!v) return false;
+  const key = derived ?? pbkdf2Sync(password, v.salt, v.iterations, 32, 'sha256');
+  return key.length === 32 && timingSafeEqual(key, Buffer.from(record).subarray(20, 52));
+}
+
+/** The PBKDF2 that checkVerifier(record, password) needs, computed on libuv's thread pool. */
+export function deriveForVerifier(record: Uint8Array, password: Uint8Array): Promise<Uint8Array | undefined> {
+  const v = verifierParameters(record);
+  if (!v) return Promise.resolve(undefined);
+  return new Promise((resolve) =>
+    pbkdf2(password, v.salt, v.iterations, 32, 'sha256', (err, key) => resolve(err ? undefined : key)),
+  );
 }
 
 /**

@@ -1,12 +1,15 @@
 /**
  * The POS journal (seed 001 [0093]–[0094], steps Sd6–Sd7; embodiment 2 [0162]): one row per sale in
- * SQLite on disk, WAL with synchronous=FULL, so a sale survives a power cut at any step. The application
- * commits every state change before it takes the next external step (a request, a print, a CONFIRM), which
- * is what lets `resume()` finish a sale with the same idempotency key and never pay twice.
+ * SQLite on disk, WAL with group commit, so a sale survives a power cut at any step. The application
+ * commits every state change and awaits `durable()` before it takes the next external step (a request, a
+ * print, a CONFIRM), which is what lets `resume()` finish a sale with the same idempotency key and never
+ * pay twice.
  *
  * No card number is ever written here: embodiment 2 keeps only the per-transaction encrypted number.
  */
 import Database from 'better-sqlite3';
+import type { Clock } from '../../firmware-sim/clock.js';
+import { GroupCommit } from '../../devices/sqlite-group-commit.js';
 import { statementCache } from '../../devices/sqlite-statements.js';
 import type { AbortReason, LineItem, PaymentMethod } from '../../firmware-sim/payment/gateway-api.js';
 
@@ -182,13 +185,21 @@ type Row = Record<string, unknown>;
 export class PosJournal {
   private readonly db: Database.Database;
   private readonly prepare: (sql: string) => Database.Statement;
+  private readonly commits: GroupCommit;
 
-  constructor(file: string) {
+  /** `clock`: held while the disk is flushed (see GroupCommit). */
+  constructor(file: string, clock?: Clock) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
+    this.commits = new GroupCommit(this.db, file, clock);
     this.prepare = statementCache(this.db);
+  }
+
+  /** Resolves once every change so far is on disk; the application awaits it before each external step. */
+  durable(): Promise<void> {
+    return this.commits.durable();
   }
 
   /** The next value of a persistent counter (sale numbers, STANs), committed before it is used. */
@@ -235,13 +246,14 @@ export class PosJournal {
     const entries = Object.entries(change).filter(([, v]) => v !== undefined);
     const sets = entries.map(([k]) => `${COLUMNS[k as keyof SaleRecord]} = ?`);
     const values = entries.map(([, v]) => (typeof v === 'boolean' ? (v ? 1 : 0) : (v as unknown)));
-    this.db.transaction(() => {
+    return this.db.transaction(() => {
       const r = this.prepare(`UPDATE sales SET ${sets.join(', ')} WHERE sale_id = ?`).run(...values, saleId);
       if (r.changes !== 1) throw new Error(`journal: no sale ${saleId}`);
+      const sale = this.get(saleId)!;
       if (change.state !== undefined || note !== undefined)
-        this.history(saleId, change.state ?? this.get(saleId)!.state, change.updatedAt, note);
+        this.history(saleId, sale.state, change.updatedAt, note);
+      return sale;
     })();
-    return this.get(saleId)!;
   }
 
   get(saleId: string): SaleRecord | undefined {
@@ -269,20 +281,15 @@ export class PosJournal {
   }
 
   close(): void {
+    this.commits.close();
     if (this.db.open) this.db.close();
   }
 
   private history(saleId: string, state: string, at: string, note: string | undefined): void {
-    const { n } = this.prepare('SELECT COUNT(*) AS n FROM sale_history WHERE sale_id = ?').get(saleId) as {
-      n: number;
-    };
-    this.prepare('INSERT INTO sale_history (sale_id, seq, at, state, note) VALUES (?, ?, ?, ?, ?)').run(
-      saleId,
-      n + 1,
-      at,
-      state,
-      note ?? null,
-    );
+    this.prepare(
+      `INSERT INTO sale_history (sale_id, seq, at, state, note)
+         SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM sale_history WHERE sale_id = ?`,
+    ).run(saleId, at, state, note ?? null, saleId);
   }
 }
 

@@ -7,8 +7,9 @@
  * `CreditHost`), then reports the answer to the gateway.
  *
  * Each sale is a state machine over the journal (journal.ts): a step reads the sale, does one external
- * thing, and commits the result before the next; `resume()` after a restart runs the same machine from
- * what was committed, with the same idempotency key and the same STAN, so nothing is paid twice.
+ * thing, and commits the result, which is on disk before the next; `resume()` after a restart runs the same
+ * machine from what was committed, with the same idempotency key and the same STAN, so nothing is paid
+ * twice.
  */
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -173,7 +174,7 @@ export class PosApplication extends EventEmitter<PosApplicationEvents> {
     if (options.terminalId.length === 0 || options.terminalId.length > 8)
       throw new RangeError('terminalId: 1-8 characters (ISO 8583 field 41)');
     this.o = options;
-    this.journal = new PosJournal(options.dbFile);
+    this.journal = new PosJournal(options.dbFile, options.clock);
     const c = options.clock;
     this.epoch = options.epochAtClockZero ?? (c.virtual ? Date.UTC(2026, 0, 1) : Date.now() - c.now());
     this.longPollMs = options.longPollMs ?? 25_000;
@@ -272,13 +273,22 @@ export class PosApplication extends EventEmitter<PosApplicationEvents> {
   private async drive(saleId: string, runner: Runner): Promise<SaleResult> {
     for (;;) {
       if (this.closed) throw new PosClosedError(`closed with sale ${saleId} under way`);
-      const s = this.journal.get(saleId)!;
+      let s = this.journal.get(saleId)!;
+      // A step that sends, prints or answers starts from a state on disk, since what it does depends on
+      // it; waiting for the user id or a long poll (a read) need not wait for the disk.
+      if (!waitsOnly(s)) {
+        await this.durable(saleId);
+        s = this.journal.get(saleId)!;
+      }
       if (s.state === 'done') return this.result(s);
       if (runner.ctl.signal.aborted) runner.ctl = new AbortController();
       const signal = runner.ctl.signal;
       try {
         const settled = await this.advance(s, signal);
-        if (settled) return settled;
+        if (settled) {
+          await this.durable(saleId);
+          return settled;
+        }
       } catch (e) {
         if (signal.aborted || this.closed) continue;
         if (e instanceof GatewayError && e.transient) {
@@ -583,8 +593,9 @@ export class PosApplication extends EventEmitter<PosApplicationEvents> {
           userId: rec.userId,
           encryptedPan: rec.encryptedPan,
         });
-      // The text is committed first; a crash between printing and the next commit reprints it.
+      // The text is on disk first; a crash between printing and the next commit reprints it.
       if (!rec.receipt) rec = this.journal.update(rec.saleId, { receipt, updatedAt: this.now() });
+      await this.durable(rec.saleId);
       this.o.printer?.(receipt);
       rec = this.journal.update(
         rec.saleId,
@@ -600,6 +611,7 @@ export class PosApplication extends EventEmitter<PosApplicationEvents> {
           : rec.outcome === 'declined' || rec.reason === 'not-agreed'
             ? 'DECLINED'
             : 'ABORTED';
+      // The outcome is on disk (before the print): a lost `printedAt` only prints the receipt again.
       const answer =
         rec.userId === undefined
           ? 'not sent (no user id)'
@@ -621,6 +633,18 @@ export class PosApplication extends EventEmitter<PosApplicationEvents> {
   }
 
   // ---- helpers ----
+
+  /** The journal's changes so far on disk; a POS closed meanwhile stops the sale where it stands. */
+  private async durable(saleId: string): Promise<void> {
+    if (!this.closed) {
+      try {
+        await this.journal.durable();
+      } catch (e) {
+        if (!this.closed) throw e;
+      }
+    }
+    if (this.closed) throw new PosClosedError(`closed with sale ${saleId} under way`);
+  }
 
   private conclude(
     s: SaleRecord,
@@ -741,6 +765,13 @@ export class PosApplication extends EventEmitter<PosApplicationEvents> {
       signal.addEventListener('abort', onAbort, { once: true });
     });
   }
+}
+
+/** A step that only waits (for the user id, or a long poll that reads the gateway's state). */
+function waitsOnly(s: SaleRecord): boolean {
+  if (s.state === 'awaiting-user-id') return !s.cancelRequested;
+  if (s.state === 'pending' || s.state === 'awaiting-card') return !(s.cancelRequested && !s.cancelSent);
+  return false;
 }
 
 /** The clerk's entry, checked; returns the total the gateway will check (Σ quantity × unit price + tax). */

@@ -122,8 +122,9 @@ export class CreditServer {
       typeof options.cardholders === 'string'
         ? loadCardholders(options.cardholders, options.issuerCode)
         : options.cardholders;
-    this.store = new CreditStore(options.dbFile);
+    this.store = new CreditStore(options.dbFile, options.clock);
     this.store.loadCardholders(cards);
+    await this.store.durable();
     this.ownCapture = typeof options.capture === 'string';
     this.capture =
       typeof options.capture === 'string'
@@ -221,8 +222,8 @@ export class CreditServer {
     const link: Iso8583Link = new Iso8583Link(socket, {
       clock: this.o.clock,
       ...(stream ? { capture: { stream, side: 'server' as const } } : {}),
-      onMessage: (m) => void whileHeld(this.o.clock, async () => this.answer(link, m, peer)),
-      onDecodeError: (e) => void whileHeld(this.o.clock, async () => this.formatError(link, e, peer)),
+      onMessage: (m) => void whileHeld(this.o.clock, () => this.answer(link, m, peer)),
+      onDecodeError: (e) => void whileHeld(this.o.clock, () => this.formatError(link, e, peer)),
       onClose: () => this.links.delete(link),
       partialFrameTimeoutMs: this.o.partialFrameTimeoutMs ?? 30_000,
       onPartialFrameTimeout: (n) =>
@@ -231,20 +232,27 @@ export class CreditServer {
     this.links.add(link);
   }
 
-  private reply(link: Iso8583Link, response: Iso8583Message): void {
-    link.send(response);
+  /** Sends once every decision so far is on disk; when the disk failed, no answer (the acquirer repeats). */
+  private async reply(link: Iso8583Link, response: Iso8583Message): Promise<void> {
+    try {
+      await this.store!.durable();
+    } catch (e) {
+      this.log(`no answer to ${response.mti} STAN ${response.fields[11]}: ${(e as Error).message}`);
+      link.destroy();
+      return;
+    }
+    if (this.server) link.send(response);
   }
 
   /** A frame that did not decode: 30 when the request's MTI, 11 and 41 were read, else the connection ends. */
-  private formatError(link: Iso8583Link, e: Iso8583DecodeError, peer: string): void {
+  private async formatError(link: Iso8583Link, e: Iso8583DecodeError, peer: string): Promise<void> {
     const mti = e.mti !== undefined ? responseMti(e.mti) : undefined;
     const { 7: f7, 11: stan, 41: terminal } = e.partial;
     if (mti && stan !== undefined && terminal !== undefined) {
       this.log(`format error from ${peer} (${e.mti} STAN ${stan}): ${e.reason}; answered 30`);
       const fields: Record<number, string> = { 11: stan, 39: ResponseCode.FormatError, 41: terminal };
       if (f7 !== undefined) fields[7] = f7;
-      this.reply(link, { mti, fields });
-      return;
+      return this.reply(link, { mti, fields });
     }
     this.log(
       `dropped connection from ${peer}: ${e.kind}${e.field !== undefined ? ` (field ${e.field})` : ''}: ${e.reason}`,
@@ -252,11 +260,11 @@ export class CreditServer {
     link.destroy();
   }
 
-  private answer(link: Iso8583Link, m: Iso8583Message, peer: string): void {
+  private async answer(link: Iso8583Link, m: Iso8583Message, peer: string): Promise<void> {
     if (!this.store) return;
     try {
       const response = this.handle(m, peer);
-      if (response) this.reply(link, response);
+      if (response) return this.reply(link, response);
       else {
         this.log(`dropped connection from ${peer}: ${m.mti} is not a request this server answers`);
         link.destroy();
@@ -266,7 +274,7 @@ export class CreditServer {
       this.log(`system malfunction on ${m.mti} from ${peer}: ${(e as Error).message}`);
       const mti = responseMti(m.mti);
       if (mti && m.fields[11] !== undefined && m.fields[41] !== undefined) {
-        this.reply(link, {
+        return this.reply(link, {
           mti,
           fields: { 11: m.fields[11], 39: ResponseCode.SystemMalfunction, 41: m.fields[41] },
         });

@@ -1,10 +1,12 @@
 /**
- * The credit server's state in SQLite (WAL, synchronous=FULL): cardholders with their used credit, the
+ * The credit server's state in SQLite (WAL with group commit): cardholders with their used credit, the
  * authorization journal keyed by (terminal id, STAN) so a repeated request gets the stored answer,
  * reversals, and the keys of encrypted card numbers delivered by the gateway (seed 001, FIG. 24B–24C).
- * Every decision is one transaction, committed before the answer leaves.
+ * Every decision is one transaction; the server awaits `durable()` before the answer leaves.
  */
 import Database from 'better-sqlite3';
+import type { Clock } from '../../firmware-sim/clock.js';
+import { GroupCommit } from '../../devices/sqlite-group-commit.js';
 import type { Cardholder } from './cardholders.js';
 
 const SCHEMA = `
@@ -163,13 +165,16 @@ const reversalOf = (r: Raw): ReversalRow => ({
 export class CreditStore {
   readonly db: Database.Database;
   private readonly stmts;
+  private readonly commits: GroupCommit;
 
-  constructor(file: string) {
+  /** `clock`: held while the disk is flushed (see GroupCommit). */
+  constructor(file: string, clock?: Clock) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    // FULL: an answered request survives a power cut, not only a killed process.
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
+    // An answered request survives a power cut, not only a killed process: see durable().
+    this.commits = new GroupCommit(this.db, file, clock);
     this.stmts = {
       upsertCardholder: this.db.prepare(
         `INSERT INTO cardholders (pan, name, address, expiry, credit_limit) VALUES (?, ?, ?, ?, ?)
@@ -307,7 +312,13 @@ export class CreditStore {
     return this.db.transaction(work)();
   }
 
+  /** Resolves once every decision so far is on disk (one flush for all the answers waiting). */
+  durable(): Promise<void> {
+    return this.commits.durable();
+  }
+
   close(): void {
+    this.commits.close();
     if (this.db.open) this.db.close();
   }
 }

@@ -39,7 +39,7 @@ import type {
 } from '../../firmware-sim/payment/gateway-api.js';
 import { encryptPan } from '../../firmware-sim/payment/pan-encryption.js';
 import { checkAuthResult, decodeAuthResult } from '../../firmware-sim/uim/payment.js';
-import { issuerOf, methodsFor, panDigits, type GatewayFixtures } from './fixtures.js';
+import { issuerOf, methodsFor, panDigits, type GatewayFixtures, type GatewayUser } from './fixtures.js';
 import { historyPage } from './history.js';
 import {
   basicCredentials,
@@ -51,7 +51,7 @@ import {
   waitMsOf,
   type Answer,
 } from './http.js';
-import { signedMail, type MailSigner } from './mail.js';
+import { signedMailAsync, type MailFields, type MailSigner } from './mail.js';
 import type { PushSender } from './push.js';
 import {
   agreementSchema,
@@ -62,6 +62,7 @@ import {
   methodChoiceSchema,
   phoneAuthenticationSchema,
   saleRequestSchema,
+  type SaleRequest,
 } from './requests.js';
 import { FINAL_STATES, GatewayStore, type TransactionRow, type TransactionState } from './store.js';
 
@@ -180,8 +181,9 @@ export class Gateway {
     this.epoch =
       options.epochAtClockZero ??
       (options.clock.virtual ? Date.UTC(2026, 0, 1) : Date.now() - options.clock.now());
-    this.store = new GatewayStore(options.dbFile);
+    this.store = new GatewayStore(options.dbFile, options.clock);
     this.store.loadFixtures(options.fixtures);
+    await this.store.durable();
     this.server = https.createServer(
       {
         key: options.tls.key,
@@ -284,6 +286,13 @@ export class Gateway {
     } catch (e) {
       answer = e instanceof HttpError ? e.answer() : { status: 500, body: { error: 'internal error' } };
     }
+    // Whatever this answer says (or a read of it shows) must survive a crash first: one flush is shared
+    // by every request that committed meanwhile.
+    try {
+      if (!this.closed) await this.store.durable();
+    } catch {
+      answer = { status: 503, body: { error: 'storage unavailable' } };
+    }
     if (this.closed || res.destroyed) return;
     const text = typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
     res.writeHead(answer.status, {
@@ -363,10 +372,83 @@ export class Gateway {
     if (!merchant) throw new HttpError(422, 'unknown merchant code', 'unknown-merchant');
     const user = this.store.user(sale.userId);
     const now = this.now();
-    const id = this.store.transaction(() => {
-      const id = String(this.store.next('transaction', 100001, 999_999_999));
-      const deadline =
-        now + (embodiment === 1 ? this.limits.phoneTimeoutMs : this.limits.confirmationTimeoutMs);
+    // The transaction number first (its own commit): the signed mail names it.
+    const id = this.store.transaction(() => String(this.store.next('transaction', 100001, 999_999_999)));
+    if (!user) return this.insertSale(embodiment, scope, key, hash, sale, id, now, undefined);
+    const fields = this.mailFields(embodiment, id, now, sale, merchant.name);
+    let mail: Mail | undefined;
+    // The signature is made off the thread; the clock waits for it like any work under way.
+    const signing = whileHeld(this.o.clock, () => signedMailAsync(this.o.mailSigner, fields)).then((m) => {
+      mail = m;
+    });
+    return {
+      wait: signing,
+      next: () => {
+        // A repeat of this request may have been answered while the mail was signed.
+        const again = this.store.idempotent(scope, key);
+        if (again) {
+          if (again.requestHash !== hash)
+            throw new HttpError(409, 'Idempotency-Key already used for another request');
+          return { status: 200, body: this.posView(this.row(again.transactionId)) };
+        }
+        return this.insertSale(embodiment, scope, key, hash, sale, id, now, { user, mail: mail! });
+      },
+    };
+  }
+
+  /** The mail of a new transaction ([0074] payment request, or the embodiment-2 confirmation request). */
+  private mailFields(
+    embodiment: 1 | 2,
+    id: string,
+    now: number,
+    sale: SaleRequest,
+    merchantName: string,
+  ): MailFields {
+    const kind: MailKind = embodiment === 1 ? 'payment-request' : 'confirmation-request';
+    const commands: PaymentRequestCommands | ConfirmationRequestCommands =
+      embodiment === 1
+        ? {
+            application: 'seed001-payment',
+            action: 'pay',
+            transactionId: id,
+            paymentServer: `https://${this.o.hostName}/phone/v1`,
+          }
+        : {
+            application: 'seed001-payment',
+            action: 'confirm',
+            transactionId: id,
+            merchantName,
+            items: sale.items,
+            currency: sale.currency,
+            total: sale.total,
+            replyBy: iso(this.deadlineOf(embodiment, now)),
+          };
+    return {
+      messageId: `${id}-${randomBytes(6).toString('hex')}`,
+      kind,
+      from: `payments@${this.o.hostName}`,
+      sentAt: iso(now),
+      commands,
+    };
+  }
+
+  private deadlineOf(embodiment: 1 | 2, now: number): number {
+    return now + (embodiment === 1 ? this.limits.phoneTimeoutMs : this.limits.confirmationTimeoutMs);
+  }
+
+  /** Stores the transaction with its idempotency key, its mail and push (when the user is known). */
+  private insertSale(
+    embodiment: 1 | 2,
+    scope: string,
+    key: string,
+    hash: string,
+    sale: SaleRequest,
+    id: string,
+    now: number,
+    to: { user: GatewayUser; mail: Mail } | undefined,
+  ): Answer {
+    this.store.transaction(() => {
+      const deadline = this.deadlineOf(embodiment, now);
       const row: TransactionRow = {
         id,
         embodiment,
@@ -395,7 +477,7 @@ export class Gateway {
         keyHex: null,
         result: null,
       };
-      if (!user) {
+      if (!to) {
         // [0152]: no such user — the POS is told at once; the row keeps the attempt on record.
         Object.assign(row, {
           state: embodiment === 1 ? 'aborted' : 'rejected',
@@ -406,47 +488,20 @@ export class Gateway {
       }
       this.store.insertTransaction(row);
       this.store.rememberIdempotent(scope, key, hash, id);
-      if (user) {
-        const kind: MailKind = embodiment === 1 ? 'payment-request' : 'confirmation-request';
-        const commands: PaymentRequestCommands | ConfirmationRequestCommands =
-          embodiment === 1
-            ? {
-                application: 'seed001-payment',
-                action: 'pay',
-                transactionId: id,
-                paymentServer: `https://${this.o.hostName}/phone/v1`,
-              }
-            : {
-                application: 'seed001-payment',
-                action: 'confirm',
-                transactionId: id,
-                merchantName: merchant.name,
-                items: sale.items,
-                currency: sale.currency,
-                total: sale.total,
-                replyBy: iso(deadline),
-              };
-        const mail = signedMail(this.o.mailSigner, {
-          messageId: `${id}-${randomBytes(6).toString('hex')}`,
-          kind,
-          from: `payments@${this.o.hostName}`,
-          sentAt: iso(now),
-          commands,
-        });
+      if (to) {
         this.store.insertMail({
-          messageId: mail.messageId,
-          deviceId: user.deviceId,
+          messageId: to.mail.messageId,
+          deviceId: to.user.deviceId,
           transactionId: id,
-          mail: JSON.stringify(mail),
+          mail: JSON.stringify(to.mail),
         });
         this.store.insertPush({
           transactionId: id,
-          msisdn: user.msisdn,
-          href: `https://${this.o.hostName}/mail/v1/mailboxes/${encodeURIComponent(user.deviceId)}/messages`,
+          msisdn: to.user.msisdn,
+          href: `https://${this.o.hostName}/mail/v1/mailboxes/${encodeURIComponent(to.user.deviceId)}/messages`,
           text: embodiment === 1 ? 'Payment request: open to pay' : 'Please confirm the payment',
         });
       }
-      return id;
     });
     const row = this.row(id);
     this.armDeadline(row);
@@ -884,6 +939,8 @@ export class Gateway {
       return host!.deliverKey({ ...d, at: new Date(d.at) });
     };
     let response: AuthorizationResponse | undefined;
+    // The request (and its STAN) is on disk before the issuer can act on it.
+    if (host) await this.store.durable();
     // The same STAN on every attempt: the issuer answers a repeat with the answer it gave.
     for (let attempt = 0; host && attempt < MAX_CREDIT_ATTEMPTS && !response && !this.closed; attempt++) {
       try {
@@ -1004,6 +1061,7 @@ export class Gateway {
       void (async () => {
         let ok = false;
         try {
+          await this.store.durable();
           await this.o.creditHosts(row.issuerCode!).reverse(request);
           ok = true;
         } catch {
@@ -1034,13 +1092,17 @@ export class Gateway {
       const mail = this.store
         .openMails(this.store.user(row.userId)!.deviceId)
         .find((m) => m.transactionId === row.id);
-      this.o.push
-        .sendWapPush({
-          msisdn: p.msisdn,
-          href: p.href,
-          text: p.text,
-          ...(mail ? { siId: mail.messageId } : {}),
-        })
+      // The mail the push announces is on disk before the phone can come for it.
+      this.store
+        .durable()
+        .then(() =>
+          this.o.push.sendWapPush({
+            msisdn: p.msisdn,
+            href: p.href,
+            text: p.text,
+            ...(mail ? { siId: mail.messageId } : {}),
+          }),
+        )
         .then(
           () => {
             this.pushesInFlight.delete(p.id);

@@ -2,7 +2,7 @@
  * The direction server's mail (FLOWS seed 001 step 5; embodiment 2 step 2): commands for the phone's payment
  * application, signed so the phone can tell the mail comes from the gateway (see `Mail` in gateway-api.ts).
  */
-import { sign, verify, X509Certificate, type KeyLike } from 'node:crypto';
+import { createPrivateKey, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
 import {
   canonicalMailBody,
   type ConfirmationRequestCommands,
@@ -18,18 +18,37 @@ export interface MailSigner {
   cert: string | Buffer;
 }
 
-export function signedMail(
-  signer: MailSigner,
-  fields: {
-    messageId: string;
-    kind: MailKind;
-    from: string;
-    sentAt: string;
-    commands: PaymentRequestCommands | ConfirmationRequestCommands;
-  },
-): Mail {
-  const signature = sign('sha256', Buffer.from(canonicalMailBody(fields), 'utf8'), signer.key as KeyLike);
-  return { ...fields, certificate: signer.cert.toString(), signature: signature.toString('base64') };
+/** Each signer's key, parsed once: parsing an RSA key costs more than a signature with it. */
+const keys = new WeakMap<MailSigner, { pem: string | Buffer; key: KeyObject }>();
+
+function privateKeyOf(signer: MailSigner): KeyObject {
+  let k = keys.get(signer);
+  if (!k || k.pem !== signer.key) {
+    k = { pem: signer.key, key: createPrivateKey(signer.key) };
+    keys.set(signer, k);
+  }
+  return k.key;
+}
+
+/** What the gateway writes in a mail; the signature and certificate are added by signing. */
+export interface MailFields {
+  messageId: string;
+  kind: MailKind;
+  from: string;
+  sentAt: string;
+  commands: PaymentRequestCommands | ConfirmationRequestCommands;
+}
+
+/** The mail signed with the gateway's key, on libuv's thread pool (an RSA signature is the gateway's costliest step). */
+export function signedMailAsync(signer: MailSigner, fields: MailFields): Promise<Mail> {
+  const body = Buffer.from(canonicalMailBody(fields), 'utf8');
+  return new Promise((resolve, reject) =>
+    sign('sha256', body, privateKeyOf(signer), (err, signature) => {
+      if (err) reject(err);
+      else
+        resolve({ ...fields, certificate: signer.cert.toString(), signature: signature.toString('base64') });
+    }),
+  );
 }
 
 /** True when the mail's signature checks against its own certificate (the chain is the phone's business). */

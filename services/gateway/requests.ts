@@ -34,6 +34,8 @@ export const saleRequestSchema = z.object({
   total: minor,
 });
 
+export type SaleRequest = z.infer<typeof saleRequestSchema>;
+
 export const phoneAuthenticationSchema = z.object({
   userId: z.string().min(1).max(16),
   deviceId: z.string().min(1).max(16),

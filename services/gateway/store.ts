@@ -1,10 +1,13 @@
 /**
- * The gateway's durable state in SQLite (WAL, synchronous=FULL): the tables of FIG. 7–10 loaded from the
+ * The gateway's durable state in SQLite (WAL with group commit): the tables of FIG. 7–10 loaded from the
  * fixtures, the transactions (FIG. 8, both embodiments), the mailboxes of the direction server, stored
  * answers for idempotency, and the pushes and reversals still to send. Every method that changes state
- * commits before it returns, so an answer built after it never reports something a crash could undo.
+ * commits before it returns, and the gateway awaits `durable()` before an answer or a message leaves it,
+ * so nothing it reported can be undone by a crash or a power cut.
  */
 import Database from 'better-sqlite3';
+import type { Clock } from '../../firmware-sim/clock.js';
+import { GroupCommit } from '../../devices/sqlite-group-commit.js';
 import { statementCache } from '../../devices/sqlite-statements.js';
 import type { AbortReason, LineItem, PaymentMethod } from '../../firmware-sim/payment/gateway-api.js';
 import type { GatewayFixtures, GatewayUser, IssuerRange, Merchant } from './fixtures.js';
@@ -147,8 +150,10 @@ CREATE INDEX IF NOT EXISTS mails_device ON mails (device_id);
 CREATE TABLE IF NOT EXISTS pushes (
   id INTEGER PRIMARY KEY, transaction_id TEXT NOT NULL, msisdn TEXT NOT NULL, href TEXT NOT NULL,
   text TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS pushes_unsent ON pushes (id) WHERE sent = 0;
 CREATE TABLE IF NOT EXISTS reversals (
   id INTEGER PRIMARY KEY, transaction_id TEXT NOT NULL, request TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS reversals_pending ON reversals (id) WHERE done = 0;
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 `;
 
@@ -164,16 +169,25 @@ function toRow(r: Raw): TransactionRow {
 export class GatewayStore {
   private readonly db: Database.Database;
   private readonly prepare: (sql: string) => Database.Statement;
+  private readonly commits: GroupCommit;
 
-  constructor(file: string) {
+  /** `clock`: held while the disk is flushed (see GroupCommit). */
+  constructor(file: string, clock?: Clock) {
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.exec(SCHEMA);
+    this.commits = new GroupCommit(this.db, file, clock);
     this.prepare = statementCache(this.db);
   }
 
+  /** Resolves once every commit so far is on disk: the gateway awaits it before anything leaves it. */
+  durable(): Promise<void> {
+    return this.commits.durable();
+  }
+
   close(): void {
+    this.commits.close();
     if (this.db.open) this.db.close();
   }
 

@@ -1,11 +1,13 @@
 /**
  * Where a benchmark's time goes, measured in the one process that runs every part: the synchronous time
- * of SQLite commits (each with its fsync: synchronous=FULL) and of other statements, of PBKDF2 and of
- * signatures, the number of TLS handshakes clients start, the process's CPU time and how busy its event
- * loop was. Wrapping costs a few microseconds a
- * call; it is a measuring instrument, not a test double: every call still runs.
+ * of SQLite commits and of other statements, of PBKDF2 and of signatures; the calls handed to libuv's
+ * thread pool (the group commits' fsync, the UIM's PBKDF2, the gateway's mail signature), counted with
+ * what handing them over costs this thread; the number of TLS handshakes clients start, the process's CPU
+ * time (every thread) and how busy its event loop was. Wrapping costs a few microseconds a call; it is a
+ * measuring instrument, not a test double: every call still runs.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import { createRequire, syncBuiltinESMExports } from 'node:module';
 import tls from 'node:tls';
 
@@ -43,15 +45,20 @@ function commits(this: unknown): boolean {
   return !st.reader && !st.database.inTransaction && sql !== 'BEGIN' && sql !== 'SAVEPO';
 }
 
+/** A call given a callback: crypto.sign then runs on the thread pool. */
+function pooled(this: unknown, ...args: unknown[]): boolean {
+  return typeof args[args.length - 1] === 'function';
+}
+
 function wrap<T extends object>(
   target: T,
   name: keyof T & string,
   kind: string,
-  special?: { kind: string; test: (this: unknown) => boolean },
+  special?: { kind: string; test: (this: unknown, ...args: unknown[]) => boolean },
 ): void {
   const original = target[name] as unknown as (...args: unknown[]) => unknown;
   (target as Record<string, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
-    const k = special?.test.call(this) ? special.kind : kind;
+    const k = special?.test.call(this, ...args) ? special.kind : kind;
     const t0 = performance.now();
     try {
       return original.apply(this, args);
@@ -78,8 +85,11 @@ export function installMeter(): void {
   wrap(Database.prototype as Record<string, unknown>, 'exec', 'sqlite other');
   wrap(Database.prototype as Record<string, unknown>, 'pragma', 'sqlite other');
   wrap(crypto, 'pbkdf2Sync', 'pbkdf2');
-  wrap(crypto, 'sign', 'sign/verify');
+  // Work handed to libuv's thread pool: counted, and its (small) cost on this thread timed.
+  wrap(crypto, 'pbkdf2', 'pbkdf2 (pool)');
+  wrap(crypto, 'sign', 'sign/verify', { kind: 'sign (pool)', test: pooled });
   wrap(crypto, 'verify', 'sign/verify');
+  wrap(fs, 'fsync', 'fsync (pool)');
   for (const m of ['verify', 'checkIssued', 'checkHost'] as const)
     wrap(crypto.X509Certificate.prototype, m, 'x509');
   syncBuiltinESMExports();

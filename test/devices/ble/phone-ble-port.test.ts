@@ -97,7 +97,8 @@ describe('GattPhoneBlePort (PhoneBlePort over bleno; noble as the POS)', () => {
     await settle();
     handset.enterText('ABCDEF');
     handset.press('ok');
-    await settle();
+    // The UIM derives the password's key off the thread: wait for its answer.
+    await until(handset, () => handset.screenJson().title !== 'Password', 'the password check');
     expect(handset.screenJson().lines[0]).toBe('Present your phone to the terminal');
     const chars = await connect(rig);
     const value = await chr(chars, 'UserId').readAsync();
@@ -132,6 +133,7 @@ describe('GattPhoneBlePort (PhoneBlePort over bleno; noble as the POS)', () => {
           handset.press('ok');
           await settle();
         }
+        await until(handset, () => handset.screenJson().title === 'Authenticated', '"Authenticated"');
         const chars = await connect(rig);
         const notification = chr(chars, 'TransactionNotification');
         const subscribed = once(rig.gatt, 'subscribed');

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, verify } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { derFromPaddedFile } from '../../../firmware-sim/uim/certificate.js';
 import { decodeCardImage } from '../../../firmware-sim/uim/image.js';
@@ -20,6 +22,28 @@ import type { UimCard } from '../../../firmware-sim/uim/card-os.js';
 import { bytesOf, card, fixture, GSM, hexOf, pinBlock, tx, txGet, txr, USIM } from './helpers.js';
 
 const OPENSSL = '/usr/bin/openssl';
+
+/**
+ * Counts calls of crypto.pbkdf2Sync (the real one still runs): a measuring wrapper, installed in the
+ * builtin module and synced to its ESM exports, as the benchmarks' meter does.
+ */
+function countPbkdf2Sync(): { n: number; restore(): void } {
+  const mod = createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
+  const original = mod.pbkdf2Sync;
+  const counter = {
+    n: 0,
+    restore() {
+      mod.pbkdf2Sync = original;
+      syncBuiltinESMExports();
+    },
+  };
+  mod.pbkdf2Sync = ((...args: Parameters<typeof original>) => {
+    counter.n++;
+    return original(...args);
+  }) as typeof original;
+  syncBuiltinESMExports();
+  return counter;
+}
 const AUTH_KEY = bytesOf('000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F');
 const lc = (b: Uint8Array): string => b.length.toString(16).padStart(2, '0');
 const NOW = 1_750_000_000;
@@ -106,6 +130,50 @@ describe('payment application (seed 001, storage area 233)', () => {
     expect(tx(g, `A0 5C 00 00 ${lc(own)} ${hexOf(own)}`)).toBe('9000');
     expect(verifyPassword(g, 'A0', '00002', 'ZYXWVU')).toBe('9000');
     expect(tx(g, `A0 5A 00 00 03 800130`)).toBe('6A80');
+  });
+
+  it('prepare() derives the verifier key off the thread; the command then answers exactly as without it', async () => {
+    const calls = countPbkdf2Sync();
+    const c = card(USIM);
+    tx(c, '00 A4 08 0C 02 7F50');
+    tx(c, `00 20 00 01 08 ${pinBlock('1234')}`);
+    const command = (userId: string, password: string): Uint8Array => {
+      const data = encodeVerifyPaymentPassword({ userId, password, now: NOW });
+      return bytesOf(`80 5A 00 00 ${lc(data)} ${hexOf(data)}`);
+    };
+    // Prepared and sent: the check uses the derivation made ahead (no synchronous PBKDF2).
+    await c.prepare(command('00001', 'ABCDEF'));
+    let before = calls.n;
+    expect(tx(c, command('00001', 'ABCDEF'))).toBe('9000');
+    expect(calls.n - before).toBe(0);
+    // Sent again without a new prepare: derived on the spot, same answer.
+    before = calls.n;
+    expect(tx(c, command('00001', 'ABCDEF'))).toBe('9000');
+    expect(calls.n - before).toBe(1);
+    // A derivation prepared for one password does not answer for another: the counter still counts.
+    await c.prepare(command('00001', 'ABCDEF'));
+    expect(tx(c, command('00001', 'WRONG'))).toBe('63C4');
+    // A derivation made before the verifier changed does not fit the new record: the old password fails.
+    await c.prepare(command('00001', 'ABCDEF'));
+    tx(c, `00 20 00 0A 08 ${pinBlock('88888888')}`);
+    const change = encodeChangePaymentPassword('00001', 'NEWPASS');
+    expect(tx(c, `80 5C 00 00 ${lc(change)} ${hexOf(change)}`)).toBe('9000');
+    expect(tx(c, command('00001', 'ABCDEF'))).toBe('63C4');
+    await c.prepare(command('00001', 'NEWPASS'));
+    expect(tx(c, command('00001', 'NEWPASS'))).toBe('9000');
+    calls.restore();
+  });
+
+  it('prepare() takes any bytes without throwing and changes nothing the card answers', async () => {
+    const c = card(USIM);
+    const twin = card(USIM);
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (bytes) => {
+        await c.prepare(bytes);
+        expect(hexOf(c.transmit(bytes))).toBe(hexOf(twin.transmit(bytes)));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('the password is never in the image: only salt, iterations and the PBKDF2 verifier', () => {

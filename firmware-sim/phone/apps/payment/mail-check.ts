@@ -29,9 +29,18 @@ const isString = (v: unknown, max = 4096): v is string => typeof v === 'string' 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Certificates seen lately, by PEM text: the same gateway and trust store come with every mail. */
+const parsed = new Map<string, X509Certificate[]>();
+const MAX_PARSED = 64;
+
+/** The certificates of a PEM bundle (throws on a damaged one, which is not kept). */
 function parseCertificates(pem: string): X509Certificate[] {
+  const known = parsed.get(pem);
+  if (known) return known;
   const out: X509Certificate[] = [];
   for (const block of pem.match(PEM_BLOCK) ?? []) out.push(new X509Certificate(block));
+  if (parsed.size >= MAX_PARSED) parsed.delete(parsed.keys().next().value!);
+  parsed.set(pem, out);
   return out;
 }
 

@@ -25,6 +25,7 @@ import type {
   PhoneAuthentication,
   TransactionDetails,
 } from '../../../payment/gateway-api.js';
+import { whileHeld } from '../../../clock.js';
 import { DEFAULT_AUTH_VALIDITY_S } from '../../../uim/payment.js';
 import { PAYMENT_METHOD_NAMES, PAYMENT_METHODS } from '../../../payment/gateway-api.js';
 import type { BleConfirmation } from '../../handset/ble-port.js';
@@ -158,7 +159,10 @@ export class PaymentApp implements PhoneApplication {
       // The typed id must be the picked card's: the card would otherwise authenticate another card.
       const vsw =
         userId === card.userId
-          ? verifyPaymentPassword(uim, { userId, password, now, validity: this.validityS })
+          ? // The card works (its key derivation may run off the thread): time stands still meanwhile.
+            await whileHeld(ctx.clock, () =>
+              verifyPaymentPassword(uim, { userId, password, now, validity: this.validityS }),
+            )
           : undefined;
       if (vsw !== undefined && isOk(vsw)) {
         const checkout = checkoutOf(ctx.launchData);

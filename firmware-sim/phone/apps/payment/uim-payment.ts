@@ -63,13 +63,18 @@ export function readAuthResult(uim: UimAccess): CardRead<{ hex: string; result: 
   return { ok: true, value: { hex: Buffer.from(r.value).toString('hex'), result: d.value } };
 }
 
-/** VERIFY PAYMENT PASSWORD (CLA 80 / A0, INS 5A) with DF 7F50 current; the status word. */
-export function verifyPaymentPassword(uim: UimAccess, v: VerifyPaymentPassword): number {
+/**
+ * VERIFY PAYMENT PASSWORD (CLA 80 / A0, INS 5A) with DF 7F50 current; the status word. The card may derive
+ * the verifier's key ahead (SmartCard.prepare), so the handset is not held while it does.
+ */
+export async function verifyPaymentPassword(uim: UimAccess, v: VerifyPaymentPassword): Promise<number> {
+  const cla = uim.dialect === 'gsm' ? 0xa0 : 0x80;
+  const data = encodeVerifyPaymentPassword(v);
+  await uim.prepare(PaymentIns.VERIFY_PAYMENT_PASSWORD, 0, 0, data, undefined, cla);
+  // SELECT and VERIFY back to back: nothing else reaches the card between them.
   const sel = uim.selectPath([DF_PAYMENT]);
   if (!isOk(sel.sw)) return sel.sw;
-  const cla = uim.dialect === 'gsm' ? 0xa0 : 0x80;
-  return uim.apdu(PaymentIns.VERIFY_PAYMENT_PASSWORD, 0, 0, encodeVerifyPaymentPassword(v), undefined, cla)
-    .sw;
+  return uim.apdu(PaymentIns.VERIFY_PAYMENT_PASSWORD, 0, 0, data, undefined, cla).sw;
 }
 
 export { swText };

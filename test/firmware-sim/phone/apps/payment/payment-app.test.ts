@@ -76,10 +76,17 @@ async function press(r: Rig, ...keys: Parameters<Handset['press']>[0][]): Promis
 }
 
 async function type(r: Rig, text: string): Promise<void> {
+  const password = screen(r).title === 'Password';
   r.handset.enterText(text);
   r.handset.press('ok');
   await settle();
+  // The card checks a password with a key derivation off the thread: wait for its answer.
+  if (password) await leaves(r.handset, 'Password');
 }
+
+/** Waits until the screen titled `title` is gone (the UIM derives the password's key off the thread). */
+const leaves = (handset: Handset, title: string): Promise<void> =>
+  until(handset, () => handset.screenJson().title !== title, `the "${title}" screen to be left`);
 
 /** Step 2 from the menu: card 0, user id, password. */
 async function authenticate(r: Rig, userId = '00001', password = 'ABCDEF'): Promise<void> {
@@ -126,7 +133,7 @@ describe.skipIf(!hasOpenssl)(
       r.handset.enterText('ABCDEF');
       expect(screen(r)).toMatchObject({ title: 'Password', input: { masked: true, value: '******' } });
       r.handset.press('ok');
-      await settle();
+      await leaves(r.handset, 'Password');
       expect(screen(r)).toMatchObject({
         title: 'Authenticated',
         lines: [
@@ -595,9 +602,10 @@ describe('payment application step 2 without a gateway: no SIM, the GSM SIM (CLA
     handset.choose(0);
     await settle();
     for (const text of ['00002', 'ABCDEF']) {
+      const title = handset.screenJson().title;
       handset.enterText(text);
       handset.press('ok');
-      await settle();
+      await leaves(handset, title);
     }
     expect(handset.screenJson()).toMatchObject({
       title: 'Not authenticated',
@@ -606,9 +614,10 @@ describe('payment application step 2 without a gateway: no SIM, the GSM SIM (CLA
     handset.press('soft-left');
     await settle();
     for (const text of ['00002', 'FEDCBA']) {
+      const title = handset.screenJson().title;
       handset.enterText(text);
       handset.press('ok');
-      await settle();
+      await leaves(handset, title);
     }
     expect(handset.screenJson()).toMatchObject({
       title: 'Authenticated',
