@@ -182,10 +182,15 @@ export interface NewSale {
 
 type Row = Record<string, unknown>;
 
+/** Sales kept in memory for reading (a POS runs a few at a time). */
+const RECENT_SALES = 64;
+
 export class PosJournal {
   private readonly db: Database.Database;
   private readonly prepare: (sql: string) => Database.Statement;
   private readonly commits: GroupCommit;
+  /** The sales read or written lately, as committed: a sale's steps read it again and again. */
+  private readonly recent = new Map<string, SaleRecord>();
 
   /** `clock`: held while the disk is flushed (see GroupCommit). */
   constructor(file: string, clock?: Clock) {
@@ -246,19 +251,35 @@ export class PosJournal {
     const entries = Object.entries(change).filter(([, v]) => v !== undefined);
     const sets = entries.map(([k]) => `${COLUMNS[k as keyof SaleRecord]} = ?`);
     const values = entries.map(([, v]) => (typeof v === 'boolean' ? (v ? 1 : 0) : (v as unknown)));
-    return this.db.transaction(() => {
+    const sale = this.db.transaction(() => {
+      const before = this.get(saleId);
       const r = this.prepare(`UPDATE sales SET ${sets.join(', ')} WHERE sale_id = ?`).run(...values, saleId);
-      if (r.changes !== 1) throw new Error(`journal: no sale ${saleId}`);
-      const sale = this.get(saleId)!;
+      if (r.changes !== 1 || !before) throw new Error(`journal: no sale ${saleId}`);
+      // What the row now holds: an update only sets values (SaleUpdate has no nulls).
+      const after = { ...before, ...Object.fromEntries(entries) } as SaleRecord;
       if (change.state !== undefined || note !== undefined)
-        this.history(saleId, sale.state, change.updatedAt, note);
-      return sale;
+        this.history(saleId, after.state, change.updatedAt, note);
+      return after;
     })();
+    this.remember(sale);
+    return { ...sale };
   }
 
   get(saleId: string): SaleRecord | undefined {
+    const known = this.recent.get(saleId);
+    if (known) return { ...known };
     const row = this.prepare('SELECT * FROM sales WHERE sale_id = ?').get(saleId) as Row | undefined;
-    return row ? fromRow(row) : undefined;
+    if (!row) return undefined;
+    const sale = fromRow(row);
+    this.remember(sale);
+    return { ...sale };
+  }
+
+  /** Keeps a committed record for the next reads (this connection is the journal's only writer). */
+  private remember(sale: SaleRecord): void {
+    this.recent.delete(sale.saleId);
+    if (this.recent.size >= RECENT_SALES) this.recent.delete(this.recent.keys().next().value!);
+    this.recent.set(sale.saleId, sale);
   }
 
   /** Sales not yet `done`, oldest first. */

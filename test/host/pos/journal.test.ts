@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LineItem } from '../../../firmware-sim/payment/gateway-api.js';
-import { PosJournal } from '../../../host/pos/journal.js';
+import { PosJournal, type SaleRecord, type SaleUpdate } from '../../../host/pos/journal.js';
 import { formatAmount, mask, renderReceipt } from '../../../host/pos/receipt.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchtwin-pos-journal-'));
@@ -167,6 +167,51 @@ describe('PosJournal (SQLite on disk)', () => {
         },
       ),
       { numRuns: 100, seed: 1 },
+    );
+    j.close();
+  });
+});
+
+describe('PosJournal: the records it keeps in memory', () => {
+  it('property: after any updates, what update() and get() return is what a fresh connection reads from the file', () => {
+    const f = file();
+    const j = new PosJournal(f);
+    const change = fc.record(
+      {
+        state: fc.constantFrom('requesting', 'pending', 'finishing', 'done'),
+        transactionId: fc.string({ minLength: 1, maxLength: 12 }),
+        outcome: fc.constantFrom('completed', 'aborted', 'declined'),
+        stan: fc.integer({ min: 1, max: 999_999 }),
+        cancelRequested: fc.boolean(),
+        detail: fc.string({ maxLength: 30 }),
+        receipt: fc.string({ maxLength: 60 }),
+      },
+      { requiredKeys: [] },
+    );
+    let k = 0;
+    fc.assert(
+      fc.property(fc.array(change, { minLength: 1, maxLength: 6 }), (changes) => {
+        const { saleId } = j.createSale({
+          idempotencyKey: `m-${++k}`,
+          terminalId: 'Q',
+          merchantCode: 'M',
+          lines: LINES,
+          total: 162,
+          currency: 'JPY',
+          embodiment: 1,
+          at: 't',
+        });
+        let last: SaleRecord | undefined;
+        for (const c of changes) last = j.update(saleId, { ...(c as SaleUpdate), updatedAt: `u${k}` });
+        const fresh = new PosJournal(f);
+        try {
+          expect(last).toEqual(fresh.get(saleId));
+          expect(j.get(saleId)).toEqual(fresh.get(saleId));
+        } finally {
+          fresh.close();
+        }
+      }),
+      { numRuns: 60, seed: 2 },
     );
     j.close();
   });
