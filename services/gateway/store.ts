@@ -159,6 +159,14 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 
 type Raw = Record<string, unknown>;
 
+const emptyTables = () => ({
+  users: new Map<string, GatewayUser | undefined>(),
+  merchants: new Map<string, Merchant | undefined>(),
+  ranges: undefined as IssuerRange[] | undefined,
+});
+
+const copy = <T extends object>(v: T | undefined): T | undefined => (v ? { ...v } : undefined);
+
 function toRow(r: Raw): TransactionRow {
   const out: Record<string, unknown> = {};
   for (const [k, col] of Object.entries(COLUMNS)) out[k] = r[col] ?? null;
@@ -170,6 +178,11 @@ export class GatewayStore {
   private readonly db: Database.Database;
   private readonly prepare: (sql: string) => Database.Statement;
   private readonly commits: GroupCommit;
+  /**
+   * Rows of FIG. 7, 9 and 10 as read (absent ones too). Only loadFixtures writes those tables, and it
+   * starts afresh; every request reads them several times.
+   */
+  private tables = emptyTables();
 
   /** `clock`: held while the disk is flushed (see GroupCommit). */
   constructor(file: string, clock?: Clock) {
@@ -197,6 +210,7 @@ export class GatewayStore {
 
   /** Replaces the tables of FIG. 7, 9 and 10 with the fixtures' contents. */
   loadFixtures(f: GatewayFixtures): void {
+    this.tables = emptyTables();
     this.transaction(() => {
       this.db.exec(
         'DELETE FROM users; DELETE FROM issuer_ranges; DELETE FROM merchants; DELETE FROM merchant_methods;',
@@ -226,6 +240,13 @@ export class GatewayStore {
   }
 
   user(userId: string): GatewayUser | undefined {
+    if (this.tables.users.has(userId)) return copy(this.tables.users.get(userId));
+    const user = this.readUser(userId);
+    this.tables.users.set(userId, user);
+    return copy(user);
+  }
+
+  private readUser(userId: string): GatewayUser | undefined {
     const r = this.prepare('SELECT * FROM users WHERE user_id = ?').get(userId) as Raw | undefined;
     if (!r) return undefined;
     const user: GatewayUser = {
@@ -244,6 +265,11 @@ export class GatewayStore {
   }
 
   issuerRanges(): IssuerRange[] {
+    this.tables.ranges ??= this.readIssuerRanges();
+    return this.tables.ranges.map((r) => ({ ...r }));
+  }
+
+  private readIssuerRanges(): IssuerRange[] {
     return (this.prepare('SELECT * FROM issuer_ranges ORDER BY seq').all() as Raw[]).map((r) => ({
       from: r.range_from as string,
       to: r.range_to as string,
@@ -254,6 +280,12 @@ export class GatewayStore {
   }
 
   merchant(code: string): Merchant | undefined {
+    if (!this.tables.merchants.has(code)) this.tables.merchants.set(code, this.readMerchant(code));
+    const m = this.tables.merchants.get(code);
+    return m && structuredClone(m);
+  }
+
+  private readMerchant(code: string): Merchant | undefined {
     const m = this.prepare('SELECT * FROM merchants WHERE code = ?').get(code) as Raw | undefined;
     if (!m) return undefined;
     const accepts = (

@@ -1,6 +1,7 @@
 /**
  * The gateway's tables from fixtures/seed001: the values of FIG. 7, 9 and 10, the ranges added for FIG. 7's
- * card numbers, and loader errors that name the file, the path and what was expected.
+ * card numbers, loader errors that name the file, the path and what was expected, and the store's reading
+ * of those tables.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,8 @@ import {
   SEED001_FIXTURES_DIR,
 } from '../../../services/gateway/fixtures.js';
 import { loadCardFixtures } from '../../../devices/profiles/cards.js';
+import Database from 'better-sqlite3';
+import { GatewayStore } from '../../../services/gateway/store.js';
 import { tempDir } from './helpers.js';
 
 const f = loadGatewayFixtures();
@@ -118,5 +121,49 @@ describe('seed-001 gateway fixtures', () => {
     expect(e5.at).toBe('ranges.0.to');
     const e6 = broken('issuers.yaml', () => 'ranges: [');
     expect(e6.expected).toContain('well-formed YAML');
+  });
+});
+
+describe('the gateway store reads FIG. 7, 9 and 10 once per load', () => {
+  it('what it hands out is what the file holds, after a reload too; changing a copy changes nothing', () => {
+    const t = tempDir();
+    const store = new GatewayStore(t.file);
+    try {
+      store.loadFixtures(f);
+      const fresh = (): Database.Database => new Database(t.file, { readonly: true });
+      const db = fresh();
+      const userRow = db.prepare('SELECT card_number FROM users WHERE user_id = ?').pluck().get('00001');
+      db.close();
+      const u = store.user('00001')!;
+      expect(u.cardNumber).toBe(userRow);
+      u.cardNumber = 'changed';
+      expect(store.user('00001')!.cardNumber).toBe(userRow);
+      expect(store.user('99999')).toBeUndefined();
+      const m = store.merchant('1111111111')!;
+      m.accepts.length = 0;
+      expect(store.merchant('1111111111')!.accepts.length).toBeGreaterThan(0);
+      expect(store.issuerRanges()).toEqual(
+        f.issuers.map(({ from, to, issuerCode, issuerName, addition }) => ({
+          from,
+          to,
+          issuerCode,
+          issuerName,
+          ...(addition ? { addition: true } : {}),
+        })),
+      );
+      // A reload starts afresh: a user added, another gone, a merchant renamed.
+      const extra = { ...f.users[0]!, userId: '99999' };
+      store.loadFixtures({
+        ...f,
+        users: [extra, ...f.users.slice(1)],
+        merchants: f.merchants.map((x) => ({ ...x, name: `${x.name} (renamed)` })),
+      });
+      expect(store.user('99999')?.cardNumber).toBe(extra.cardNumber);
+      expect(store.user('00001')).toBeUndefined();
+      expect(store.merchant('1111111111')!.name).toMatch(/\(renamed\)$/);
+    } finally {
+      store.close();
+      t.remove();
+    }
   });
 });
