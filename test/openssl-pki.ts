@@ -1,7 +1,8 @@
 /**
  * Test certificates made by the openssl command line — an independent peer of our own CA code and of
- * Node's TLS: a self-signed P-256 CA, and leaf certificates it signs with a subjectAltName and an extended
- * key usage. Files land in `dir` as `<name>.key` / `<name>.pem`.
+ * Node's TLS: a self-signed P-256 CA, and certificates it signs (P-256 or RSA-2048 leaves with a
+ * subjectAltName and an extended key usage, or with extensions given whole). Files land in `dir` as
+ * `<name>.key` / `<name>.pem`.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,7 +17,10 @@ export function openssl(dir: string, args: string[]): Buffer {
   return r.stdout;
 }
 
-const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+const KEYS = {
+  ec: ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'],
+  rsa: ['-newkey', 'rsa:2048', '-nodes'],
+};
 
 export interface PemPair {
   key: string;
@@ -33,7 +37,7 @@ export function opensslCa(dir: string, name: string, o: { subject?: string; days
   openssl(dir, [
     'req',
     '-x509',
-    ...EC_KEY,
+    ...KEYS.ec,
     '-keyout',
     `${name}.key`,
     '-out',
@@ -50,20 +54,27 @@ export function opensslCa(dir: string, name: string, o: { subject?: string; days
   return read(dir, name);
 }
 
-/** A leaf certificate signed by the CA `ca` (files of opensslCa), e.g. san `DNS:host,IP:127.0.0.1`. */
+/**
+ * A certificate signed by the CA `ca` (files of opensslCa): a leaf for `san` (e.g. `DNS:host,IP:127.0.0.1`),
+ * or with the extensions `ext` given whole (an intermediate CA, say). P-256 key unless `key: 'rsa'`.
+ */
 export function opensslLeaf(
   dir: string,
   ca: string,
   name: string,
-  o: { san: string; subject?: string; eku?: 'serverAuth' | 'clientAuth'; days?: number },
+  o: { subject?: string; days?: number; key?: 'ec' | 'rsa' } & (
+    { san: string; eku?: 'serverAuth' | 'clientAuth' } | { ext: string }
+  ),
 ): PemPair {
   fs.writeFileSync(
     path.join(dir, `${name}.ext`),
-    `subjectAltName=${o.san}\nextendedKeyUsage=${o.eku ?? 'serverAuth'}\nbasicConstraints=CA:FALSE\n`,
+    'ext' in o
+      ? o.ext
+      : `subjectAltName=${o.san}\nextendedKeyUsage=${o.eku ?? 'serverAuth'}\nbasicConstraints=CA:FALSE\n`,
   );
   openssl(dir, [
     'req',
-    ...EC_KEY,
+    ...KEYS[o.key ?? 'ec'],
     '-keyout',
     `${name}.key`,
     '-out',

@@ -4,7 +4,6 @@
  * -sha256 -sign` over canonicalMailBody for EC P-256 and RSA-2048 keys, a root → intermediate → leaf
  * chain, validity at the phone's calendar time; property and seeded fuzz runs on arbitrary and mutated mails.
  */
-import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,64 +14,13 @@ import { mulberry32 } from '../../../../../devices/serial/faults.js';
 import type { Mail } from '../../../../../firmware-sim/payment/gateway-api.js';
 import { canonicalMailBody } from '../../../../../firmware-sim/payment/gateway-api.js';
 import { checkMail } from '../../../../../firmware-sim/phone/apps/payment/mail-check.js';
+import { openssl, opensslCa, opensslLeaf } from '../../../../openssl-pki.js';
 import { HOST, PAYMENT_SERVER, hasOpenssl } from './stand-in-gateway.js';
 
 let dir: string;
 const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
 
-function openssl(args: string[], input?: string): Buffer {
-  const r = spawnSync('openssl', args, { cwd: dir, ...(input !== undefined ? { input } : {}) });
-  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')}: ${r.stderr.toString()}`);
-  return r.stdout;
-}
-
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'];
-const RSA = ['-newkey', 'rsa:2048'];
-
-function ca(name: string): void {
-  openssl([
-    'req',
-    '-x509',
-    ...EC,
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.pem`,
-    '-days',
-    '3',
-    '-subj',
-    `/CN=${name}`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-}
-
-function issue(issuer: string, name: string, key: string[], ext: string): void {
-  fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
-  openssl(['req', ...key, '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-  openssl([
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${issuer}.pem`,
-    '-CAkey',
-    `${issuer}.key`,
-    '-CAcreateserial',
-    '-out',
-    `${name}.pem`,
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-  ]);
-}
-
-const LEAF_EXT = `subjectAltName=DNS:${HOST}\nextendedKeyUsage=serverAuth\n`;
+const LEAF = { san: `DNS:${HOST}` };
 
 /** A payment-request mail signed by openssl with `<signer>.key`; `certificate` is the given PEM text. */
 function opensslMail(signer: string, certificate: string, messageId = 'M1'): Mail {
@@ -89,7 +37,7 @@ function opensslMail(signer: string, certificate: string, messageId = 'M1'): Mai
     },
   };
   fs.writeFileSync(path.join(dir, 'body.txt'), canonicalMailBody(body));
-  const sig = openssl(['dgst', '-sha256', '-sign', `${signer}.key`, 'body.txt']);
+  const sig = openssl(dir, ['dgst', '-sha256', '-sign', `${signer}.key`, 'body.txt']);
   return { ...body, certificate, signature: sig.toString('base64') };
 }
 
@@ -103,12 +51,14 @@ const opts = (trustedCas: string[] = [read('root.pem')], nowMs = now) => ({
 beforeAll(() => {
   if (!hasOpenssl) return;
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'benchtwin-mailcheck-'));
-  ca('root');
-  ca('other');
-  issue('root', 'ecleaf', EC, LEAF_EXT);
-  issue('root', 'rsaleaf', RSA, LEAF_EXT);
-  issue('root', 'inter', EC, 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n');
-  issue('inter', 'deep', EC, LEAF_EXT);
+  opensslCa(dir, 'root');
+  opensslCa(dir, 'other');
+  opensslLeaf(dir, 'root', 'ecleaf', LEAF);
+  opensslLeaf(dir, 'root', 'rsaleaf', { ...LEAF, key: 'rsa' });
+  opensslLeaf(dir, 'root', 'inter', {
+    ext: 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n',
+  });
+  opensslLeaf(dir, 'inter', 'deep', LEAF);
   now = Date.parse(new X509Certificate(read('ecleaf.pem')).validFrom) + 60_000;
 });
 afterAll(() => {

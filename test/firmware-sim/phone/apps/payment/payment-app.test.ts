@@ -88,9 +88,9 @@ async function type(r: Rig, text: string): Promise<void> {
 const leaves = (handset: Handset, title: string): Promise<void> =>
   until(handset, () => handset.screenJson().title !== title, `the "${title}" screen to be left`);
 
-/** Step 2 from the menu: card 0, user id, password. */
-async function authenticate(r: Rig, userId = '00001', password = 'ABCDEF'): Promise<void> {
-  r.handset.launch('seed001-payment');
+/** Step 2 from the menu (or opened with a checkout link `url`): card 0, user id, password. */
+async function authenticate(r: Rig, userId = '00001', password = 'ABCDEF', url?: string): Promise<void> {
+  r.handset.launch('seed001-payment', url === undefined ? undefined : { url });
   await settle();
   r.handset.choose(0);
   await settle();
@@ -523,12 +523,7 @@ describe.skipIf(!hasOpenssl)(
     it('web-shop variant: opened with a checkout link, the application posts the user id to the shop over HTTPS after the UIM check, not on BLE (stand-in shop on the stand-in gateway listener)', async () => {
       const r = await rig();
       const url = `https://${HOST}/checkout/v1/user-id`;
-      r.handset.launch('seed001-payment', { url });
-      await settle();
-      r.handset.choose(0);
-      await settle();
-      await type(r, '00001');
-      await type(r, 'ABCDEF');
+      await authenticate(r, '00001', 'ABCDEF', url);
       await waitTitle(r, 'Authenticated');
       expect(screen(r).lines.slice(0, 2)).toEqual([`User id sent to ${HOST}`, 'User id 00001']);
       expect(r.gw.requests.at(-1)).toMatchObject({
@@ -542,23 +537,13 @@ describe.skipIf(!hasOpenssl)(
     it('web-shop variant: a shop with no open checkout (409) is shown, and a link that is not https is never used (stand-in shop)', async () => {
       const r = await rig();
       r.gw.checkoutAnswer = { status: 409, body: { error: 'no checkout is open at this shop' } };
-      r.handset.launch('seed001-payment', { url: `https://${HOST}/checkout/v1/user-id` });
-      await settle();
-      r.handset.choose(0);
-      await settle();
-      await type(r, '00001');
-      await type(r, 'ABCDEF');
+      await authenticate(r, '00001', 'ABCDEF', `https://${HOST}/checkout/v1/user-id`);
       await waitTitle(r, 'Not sent');
       expect(screen(r).lines[0]).toBe('The shop answered: no checkout is open at this shop');
       const before = r.gw.requests.length;
       r.handset.press('ok');
       await settle();
-      r.handset.launch('seed001-payment', { url: `http://${HOST}/checkout/v1/user-id` });
-      await settle();
-      r.handset.choose(0);
-      await settle();
-      await type(r, '00001');
-      await type(r, 'ABCDEF');
+      await authenticate(r, '00001', 'ABCDEF', `http://${HOST}/checkout/v1/user-id`);
       await waitTitle(r, 'Authenticated');
       expect(screen(r).lines[0]).toBe('Present your phone to the terminal');
       expect(r.gw.requests.length).toBe(before);
