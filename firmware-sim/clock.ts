@@ -77,6 +77,96 @@ interface VirtualTimer {
   fn: () => void;
 }
 
+/** Timer order: due time, then the order they were set in. */
+const earlier = (a: VirtualTimer, b: VirtualTimer): boolean =>
+  a.due < b.due || (a.due === b.due && a.seq < b.seq);
+
+/**
+ * The timers of a virtual clock as a binary min-heap. A bench with a hundred phones keeps hundreds of
+ * timers, most of them cleared before they fall due (a two-minute timeout per request): a sorted array
+ * re-sorted on every set and filtered on every clear made each of those O(n). A cleared timer stays in
+ * the heap, marked by its absence from `live`, and is dropped when it reaches the top or at a compaction.
+ */
+class TimerHeap {
+  private heap: VirtualTimer[] = [];
+  private readonly live = new Map<number, VirtualTimer>();
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  push(timer: VirtualTimer): void {
+    this.live.set(timer.id, timer);
+    this.heap.push(timer);
+    this.up(this.heap.length - 1);
+  }
+
+  delete(id: number): void {
+    if (!this.live.delete(id)) return;
+    // Cleared entries may outnumber live ones only boundedly: rebuild once they pass both.
+    if (this.heap.length > 64 && this.heap.length > 2 * this.live.size) this.rebuild();
+  }
+
+  /** The next live timer, without removing it. */
+  peek(): VirtualTimer | undefined {
+    this.dropCleared();
+    return this.heap[0];
+  }
+
+  /** Removes and returns the next live timer. */
+  shift(): VirtualTimer | undefined {
+    this.dropCleared();
+    const top = this.heap[0];
+    if (!top) return undefined;
+    this.removeTop();
+    this.live.delete(top.id);
+    return top;
+  }
+
+  private dropCleared(): void {
+    while (this.heap.length > 0 && this.live.get(this.heap[0]!.id) !== this.heap[0]) this.removeTop();
+  }
+
+  private removeTop(): void {
+    const last = this.heap.pop()!;
+    if (this.heap.length === 0) return;
+    this.heap[0] = last;
+    this.down(0);
+  }
+
+  private rebuild(): void {
+    this.heap = [...this.live.values()];
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
+  }
+
+  private up(i: number): void {
+    const h = this.heap;
+    const t = h[i]!;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!earlier(t, h[parent]!)) break;
+      h[i] = h[parent]!;
+      i = parent;
+    }
+    h[i] = t;
+  }
+
+  private down(i: number): void {
+    const h = this.heap;
+    const t = h[i]!;
+    for (;;) {
+      const left = 2 * i + 1;
+      if (left >= h.length) break;
+      const right = left + 1;
+      const child = right < h.length && earlier(h[right]!, h[left]!) ? right : left;
+      if (!earlier(h[child]!, t)) break;
+      h[i] = h[child]!;
+      i = child;
+    }
+    h[i] = t;
+  }
+}
+
 export interface VirtualClockOptions {
   /** Start time in ms. */
   start?: number;
@@ -92,7 +182,7 @@ export class VirtualClock implements Clock {
   readonly virtual = true;
   private time: number;
   private seq = 0;
-  private queue: VirtualTimer[] = [];
+  private readonly queue = new TimerHeap();
   private readonly quietMs: number | undefined;
   private lastTouch = performance.now();
   private pump: NodeJS.Timeout | undefined;
@@ -110,14 +200,13 @@ export class VirtualClock implements Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = nextId++;
     this.queue.push({ id, due: this.time + Math.max(0, ms), seq: this.seq++, fn });
-    this.queue.sort((a, b) => a.due - b.due || a.seq - b.seq);
     this.schedulePump();
     return { id };
   }
 
   clearTimeout(handle: TimerHandle | undefined): void {
     if (!handle) return;
-    this.queue = this.queue.filter((t) => t.id !== handle.id);
+    this.queue.delete(handle.id);
   }
 
   touch(): void {
@@ -143,14 +232,14 @@ export class VirtualClock implements Clock {
 
   /** Number of timers waiting. */
   get pending(): number {
-    return this.queue.length;
+    return this.queue.size;
   }
 
   /** Move time forward by `ms`, running every timer that falls due, in order. */
   advance(ms: number): void {
     const target = this.time + Math.max(0, ms);
     for (;;) {
-      const next = this.queue[0];
+      const next = this.queue.peek();
       if (!next || next.due > target) break;
       this.queue.shift();
       this.time = next.due;
@@ -161,7 +250,7 @@ export class VirtualClock implements Clock {
 
   /** Jump to the next timer and run it (and any due at the same instant). Returns false when none waits. */
   runNext(): boolean {
-    const next = this.queue[0];
+    const next = this.queue.peek();
     if (!next) return false;
     this.advance(next.due - this.time);
     return true;
@@ -179,7 +268,7 @@ export class VirtualClock implements Clock {
     let due = performance.now();
     const tick = (): void => {
       this.pump = undefined;
-      if (this.queue.length === 0) return;
+      if (this.queue.size === 0) return;
       const now = performance.now();
       // A pump that wakes up late found the thread busy (a commit, a key derivation, a handshake): that is
       // work under way, not quiet, and the I/O it queued has not run yet. Count it as activity.
@@ -187,7 +276,7 @@ export class VirtualClock implements Clock {
       const idle = now - this.lastTouch;
       if (idle >= quiet && this.holds === 0) this.runNext();
       // A timer that ran may have scheduled another and with it a pump: one pump chain only.
-      if (this.queue.length > 0 && !this.pump) {
+      if (this.queue.size > 0 && !this.pump) {
         const wait = Math.max(1, quiet - Math.max(0, performance.now() - this.lastTouch));
         due = performance.now() + wait;
         this.pump = setTimeout(tick, wait);

@@ -3,7 +3,7 @@
  * of SQLite commits and of other statements, of PBKDF2 and of signatures; the calls handed to libuv's
  * thread pool (the group commits' fsync, the UIM's PBKDF2, the gateway's mail signature), counted with
  * what handing them over costs this thread; the number of TLS handshakes clients start, the process's CPU
- * time (every thread) and how busy its event loop was. Wrapping costs a few microseconds a call; it is a
+ * time (every thread, and the main thread alone) and how busy its event loop was. Wrapping costs a few microseconds a call; it is a
  * measuring instrument, not a test double: every call still runs.
  */
 import crypto from 'node:crypto';
@@ -21,6 +21,27 @@ export interface MeterTotals {
   wallMs: number;
   /** Share of the window the event loop was running something (CPU or a synchronous fsync). */
   eventLoopBusy: number;
+  /**
+   * CPU time of the main thread alone (user + system), from Linux's per-thread counters; undefined where
+   * they cannot be read. What the event loop counts as busy includes time the thread was runnable but
+   * preempted by the thread pool; this is the time it really ran.
+   */
+  mainThreadCpuMs?: number;
+}
+
+/**
+ * CPU milliseconds of the main thread so far: fields 14 and 15 (utime, stime) of
+ * /proc/self/task/<pid>/stat, in clock ticks of 1/100 s (USER_HZ, which Linux fixes at 100 for /proc).
+ */
+function mainThreadCpuMs(): number | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const syncMs: Record<string, number> = {};
@@ -127,10 +148,12 @@ export function meter(): { stop(): MeterTotals } {
   const h0 = handshakes;
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
+  const main0 = mainThreadCpuMs();
   const w0 = performance.now();
   return {
     stop() {
       const cpu = process.cpuUsage(cpu0);
+      const main1 = mainThreadCpuMs();
       const diff = (a: Record<string, number>, b: Record<string, number>) =>
         Object.fromEntries(Object.keys(a).map((k) => [k, a[k]! - (b[k] ?? 0)]));
       return {
@@ -141,6 +164,7 @@ export function meter(): { stop(): MeterTotals } {
         cpuSystemMs: cpu.system / 1000,
         wallMs: performance.now() - w0,
         eventLoopBusy: performance.eventLoopUtilization(elu0).utilization,
+        ...(main0 !== undefined && main1 !== undefined ? { mainThreadCpuMs: main1 - main0 } : {}),
       };
     },
   };

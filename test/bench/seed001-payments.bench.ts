@@ -130,6 +130,14 @@ function breakdown(r: Run): string {
       `process's CPU (all threads) ${ms(cpu / r.payments)} per payment (${pct(cpu, mt.wallMs).trim()} of ` +
       `one core of wall time; 200/s on 2 cores allows 10.0 ms)`,
   );
+  if (mt.mainThreadCpuMs !== undefined) {
+    const main = mt.mainThreadCpuMs / r.payments;
+    lines.push(
+      `  the main thread itself ran ${ms(main)} per payment (${pct(mt.mainThreadCpuMs, mt.wallMs).trim()} of ` +
+        `the window; it alone caps the rate at ${(1000 / main).toFixed(0)}/s; 200/s allows it 5.0 ms); the ` +
+        `other threads (thread pool, V8's compiler and GC) ${ms(cpu / r.payments - main)}`,
+    );
+  }
   lines.push(
     '  calls per payment and their time on the main thread (share of wall time); "(pool)" ones run on',
   );
